@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: lvs_ipvs_config
+author: lvs.topology contributors
+version_added: 0.1.0
+short_description: Turn lvs_virtual_services into the config of lvs.topology.ipvs_table
+description:
+  - Fills the model's defaults, resolves each real server (inventory name or address) to
+    its RIP and maps the forwarding method to the kernel's (C(fullnat) is IPVS masquerading).
+  - A real server named by inventory name gets its address on a director's segment, else its
+    default address, from its gathered facts. Requires netaddr on the controller.
+options:
+  _input:
+    description: The lvs_virtual_services list (see docs/roles.md).
+    type: list
+    elements: dict
+    required: true
+  hostvars:
+    description: The C(hostvars) magic variable.
+    type: dict
+    required: true
+  directors:
+    description: Inventory names of the directors, usually C(groups['directors']).
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Program the IPVS table from the data model
+  lvs.topology.ipvs_table:
+    config: "{{ lvs_virtual_services | lvs.topology.lvs_ipvs_config(hostvars, groups['directors']) }}"
+    state: overridden
+"""
+
+RETURN = r"""
+_value:
+  description: The services in the shape of the C(config) option of lvs.topology.ipvs_table.
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.lvs.topology.plugins.plugin_utils._topology import TopologyError, ipvs_config
+
+
+def lvs_ipvs_config(services, hostvars, directors):
+    try:
+        return ipvs_config(services, hostvars, directors)
+    except TopologyError as error:
+        raise AnsibleFilterError(str(error))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"lvs_ipvs_config": lvs_ipvs_config}

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: lvs_topology_problems
+author: lvs.topology contributors
+version_added: 0.1.0
+short_description: List every problem of an lvs_virtual_services model
+description:
+  - Checks the data model against the gathered facts of the directors and real servers,
+    on the controller, before any host changes.
+  - Reports malformed services, overlapping VIP:port:protocol, a VIP used as a RIP, unknown
+    inventory hosts, hosts without facts, DR and TUN port remapping, DR real servers off the
+    directors' L2 segment, and NAT real servers that cannot use a DIP as their gateway.
+  - Requires netaddr on the controller.
+options:
+  _input:
+    description: The lvs_virtual_services list (see docs/roles.md).
+    type: list
+    elements: dict
+    required: true
+  hostvars:
+    description: The C(hostvars) magic variable; facts of the directors and named real servers must be gathered.
+    type: dict
+    required: true
+  directors:
+    description: Inventory names of the directors, usually C(groups['directors']).
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Check the topology before any host changes
+  ansible.builtin.assert:
+    that: problems | length == 0
+    fail_msg: "{{ problems }}"
+  vars:
+    problems: "{{ lvs_virtual_services | lvs.topology.lvs_topology_problems(hostvars, groups['directors']) }}"
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: One sentence per problem; empty when the model can be deployed.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.lvs.topology.plugins.plugin_utils._topology import TopologyError, require_netaddr, topology_problems
+
+
+def lvs_topology_problems(services, hostvars, directors):
+    try:
+        require_netaddr()
+    except TopologyError as error:
+        raise AnsibleFilterError(str(error))
+    return topology_problems(services, hostvars, directors)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"lvs_topology_problems": lvs_topology_problems}

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The data-model filters on a DR / NAT / TUN lab shaped like lab/topologies/*.yml.
+
+The facts below keep only the keys the filters read from `setup` (interfaces, per-NIC
+ipv4 / ipv4_secondaries / ipv6, default_ipv4); every VM also carries QEMU's user-network
+address 10.0.2.15 on its management NIC, as the lab VMs do.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.lvs.topology.plugins.filter.lvs_ipvs_config import lvs_ipvs_config
+from ansible_collections.lvs.topology.plugins.filter.lvs_nat_gateway import lvs_nat_gateway
+from ansible_collections.lvs.topology.plugins.filter.lvs_real_server_vips import lvs_real_server_vips
+from ansible_collections.lvs.topology.plugins.filter.lvs_topology_problems import lvs_topology_problems
+from ansible_collections.lvs.topology.plugins.plugin_utils import _topology
+
+
+def nic(address, prefix, secondaries=(), ipv6=()):
+    netmask = str(_topology.netaddr.IPNetwork("0.0.0.0/%d" % prefix).netmask)
+    return {
+        "type": "ether",
+        "ipv4": {"address": address, "netmask": netmask, "prefix": str(prefix)},
+        "ipv4_secondaries": [{"address": a, "netmask": "255.255.255.255", "prefix": "32"} for a in secondaries],
+        "ipv6": [{"address": "fe80::5054:ff:fe12:3456", "prefix": "64", "scope": "link"}]
+        + [{"address": a, "prefix": "64", "scope": "global"} for a in ipv6],
+    }
+
+
+def facts(nics, gateway=None):
+    result = {"interfaces": ["lo"] + sorted(nics), "lo": {"type": "loopback", "ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}}}
+    result.update(nics)
+    result["mgmt0"] = nic("10.0.2.15", 24)
+    result["interfaces"].append("mgmt0")
+    first = nics[sorted(nics)[0]]["ipv4"]["address"]
+    result["default_ipv4"] = {"address": first, "gateway": gateway} if gateway else {}
+    return {"ansible_facts": result}
+
+
+@pytest.fixture
+def hostvars():
+    return {
+        "director": facts({"eth0": nic("192.0.2.10", 24, secondaries=["192.0.2.100"], ipv6=["2001:db8::10"]),
+                           "eth1": nic("198.51.100.1", 24)}),
+        "rs1": facts({"eth0": nic("192.0.2.21", 24, ipv6=["2001:db8::21"])}, gateway="192.0.2.1"),
+        "rs2": facts({"eth0": nic("192.0.2.22", 24)}, gateway="192.0.2.1"),
+        "nat1": facts({"eth0": nic("198.51.100.31", 24)}, gateway="198.51.100.1"),
+        "far1": facts({"eth0": nic("203.0.113.41", 24)}, gateway="203.0.113.1"),
+        "client": facts({"eth0": nic("192.0.2.50", 24)}),
+    }
+
+
+DR_WEB = {
+    "name": "web",
+    "vip": "192.0.2.100",
+    "port": 80,
+    "scheduler": "wrr",
+    "persistence": {"timeout": 20},
+    "forwarding_method": "dr",
+    "real_servers": [{"host": "rs1", "weight": 3}, {"host": "192.0.2.22"}],
+}
+
+
+def services(*overrides):
+    """DR_WEB with each override dict applied to a fresh copy (one service per override)."""
+    result = []
+    for override in overrides or ({},):
+        service = copy.deepcopy(DR_WEB)
+        service.update(override)
+        result.append(service)
+    return result
+
+
+def test_ipvs_config_resolves_names_on_the_director_segment(hostvars):
+    config = lvs_ipvs_config(services(), hostvars, ["director"])
+    assert config == [{
+        "protocol": "tcp",
+        "address": "192.0.2.100",
+        "port": 80,
+        "scheduler": "wrr",
+        "persistence_timeout": 20,
+        "real_servers": [
+            {"address": "192.0.2.21", "port": 80, "forwarding_method": "dr", "weight": 3},
+            {"address": "192.0.2.22", "port": 80, "forwarding_method": "dr", "weight": 1},
+        ],
+    }]
+
+
+def test_ipvs_config_maps_fullnat_to_masquerading_and_keeps_port_remap(hostvars):
+    model = services({"forwarding_method": "fullnat", "scheduler": "rr", "persistence": None,
+                      "real_servers": [{"host": "far1", "port": 8080}]})
+    [entry] = lvs_ipvs_config(model, hostvars, ["director"])
+    assert entry["real_servers"] == [{"address": "203.0.113.41", "port": 8080, "forwarding_method": "nat", "weight": 1}]
+    assert "persistence_timeout" not in entry
+
+
+def test_ipvs_config_fwmark_service_has_family_and_no_address(hostvars):
+    model = services({"protocol": "fwmark", "fwmark": 7, "port": None, "flags": "sh-port,sh-fallback", "scheduler": "sh"})
+    [entry] = lvs_ipvs_config(model, hostvars, ["director"])
+    assert entry["fwmark"] == 7 and entry["family"] == "ipv4"
+    assert "address" not in entry and "port" not in entry
+    assert entry["scheduler_flags"] == ["sh-port", "sh-fallback"]
+    assert all("port" not in rs for rs in entry["real_servers"])
+
+
+def test_ipvs_config_picks_the_default_address_off_segment(hostvars):
+    model = services({"forwarding_method": "tun", "real_servers": [{"host": "far1"}]})
+    assert lvs_ipvs_config(model, hostvars, ["director"])[0]["real_servers"][0]["address"] == "203.0.113.41"
+
+
+def test_ipvs_config_uses_ipv6_addresses_for_an_ipv6_vip(hostvars):
+    model = services({"vip": "2001:db8::100", "real_servers": [{"host": "rs1"}]})
+    [entry] = lvs_ipvs_config(model, hostvars, ["director"])
+    assert entry["address"] == "2001:db8::100"
+    assert entry["real_servers"][0]["address"] == "2001:db8::21"
+
+
+def test_valid_model_has_no_problems(hostvars):
+    assert lvs_topology_problems(services(), hostvars, ["director"]) == []
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"real_servers": [{"host": "rs1", "port": 8080}]},
+     "Service web forwards port 80 to rs1 (192.0.2.21) port 8080, but DR cannot remap ports (only nat and fullnat can)."),
+    ({"forwarding_method": "tun", "real_servers": [{"host": "far1", "port": 8080}]},
+     "Service web forwards port 80 to far1 (203.0.113.41) port 8080, but TUN cannot remap ports (only nat and fullnat can)."),
+    ({"real_servers": [{"host": "far1"}]},
+     "Real server far1 (203.0.113.41) of DR service web must be on a director's L2 segment; no director has an address in its subnet."),
+    ({"forwarding_method": "nat", "real_servers": [{"host": "far1"}]},
+     "Real server far1 (203.0.113.41) of NAT service web must be on a director segment so its default gateway can be the DIP;"
+     " no director has an address in its subnet."),
+    ({"real_servers": [{"host": "web9"}]},
+     "Service web names real server 'web9', which is neither an address nor an inventory host."),
+    ({"real_servers": [{"host": "192.0.2.100"}]},
+     "Real server 192.0.2.100 of service web uses a VIP as its RIP."),
+    ({"real_servers": [{"host": "rs1", "wieght": 2}]},
+     "Real server 1 of service web has unknown key(s) wieght; allowed: host, lower_threshold, port, upper_threshold, weight."),
+    ({"vip": "192.0.2.300"},
+     "Service web vip '192.0.2.300' is not an IP address."),
+    ({"forwarding_method": "direct"},
+     "Service web forwarding_method 'direct' is not one of dr, nat, tun, fullnat."),
+    ({"protocol": "fwmark", "port": None},
+     "Service web uses protocol fwmark but sets no fwmark."),
+    ({"port": 70000},
+     "Service web port 70000 is outside 1-65535."),
+])
+def test_each_problem_is_one_sentence(hostvars, override, expected):
+    assert lvs_topology_problems(services(override), hostvars, ["director"]) == [expected]
+
+
+def test_overlapping_services_are_reported_once(hostvars):
+    model = services({}, {"name": "web-again", "vip": "192.0.2.100"})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == ["Services web and web-again both claim tcp 192.0.2.100 port 80."]
+
+
+def test_same_vip_on_another_protocol_is_fine(hostvars):
+    assert lvs_topology_problems(services({}, {"name": "dns", "protocol": "udp"}), hostvars, ["director"]) == []
+
+
+def test_ipv6_spellings_of_one_vip_overlap(hostvars):
+    model = services({"vip": "2001:db8::100", "real_servers": [{"host": "rs1"}]},
+                     {"name": "web6", "vip": "2001:0db8:0::0100", "real_servers": [{"host": "rs1"}]})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == ["Services web and web6 both claim tcp 2001:db8::100 port 80."]
+
+
+def test_hosts_without_facts_are_named(hostvars):
+    del hostvars["rs1"]["ansible_facts"]
+    assert lvs_topology_problems(services(), hostvars, ["director"]) == [
+        "Service web names real server rs1, whose facts were not gathered: gather facts on it first (site.yml does)."]
+
+
+def test_director_without_facts_is_named(hostvars):
+    hostvars["director"] = {}
+    problems = lvs_topology_problems(services(), hostvars, ["director"])
+    assert problems[0] == "Director director has no gathered facts: gather facts on it first (site.yml does)."
+
+
+def test_shared_management_address_is_never_a_rip(hostvars):
+    # 10.0.2.15 is on every VM; rs1 has no other IPv4 address on a director segment after this.
+    hostvars["rs1"]["ansible_facts"]["eth0"] = nic("203.0.113.42", 24)
+    hostvars["rs1"]["ansible_facts"]["default_ipv4"] = {}
+    model = services({"forwarding_method": "tun", "real_servers": [{"host": "rs1"}]})
+    assert lvs_ipvs_config(model, hostvars, ["director"])[0]["real_servers"][0]["address"] == "203.0.113.42"
+
+
+def test_nat_with_two_directors_needs_an_explicit_gateway(hostvars):
+    hostvars["director2"] = facts({"eth1": nic("198.51.100.2", 24)})
+    model = services({"forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}]})
+    assert lvs_topology_problems(model, hostvars, ["director", "director2"]) == [
+        "Real server nat1 (198.51.100.31) of NAT service web has 2 directors to choose from: set real_server_nat_gateway to the DIP they share."]
+    hostvars["nat1"]["real_server_nat_gateway"] = "198.51.100.254"
+    assert lvs_topology_problems(model, hostvars, ["director", "director2"]) == []
+    hostvars["nat1"]["real_server_nat_gateway"] = "192.0.2.254"
+    assert lvs_topology_problems(model, hostvars, ["director", "director2"]) == [
+        "Real server nat1 (198.51.100.31) of NAT service web has real_server_nat_gateway 192.0.2.254 outside its subnet 198.51.100.0/24."]
+
+
+def test_nat_gateway_is_the_dip_on_the_real_server_segment(hostvars):
+    model = services({"forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}]})
+    assert lvs_nat_gateway(model, hostvars, ["director"], "nat1", ["198.51.100.31", "10.0.2.15"]) == "198.51.100.1"
+    assert lvs_nat_gateway(model, hostvars, ["director"], "rs1", ["192.0.2.21"]) is None
+
+
+def test_nat_gateway_fails_clearly_off_segment(hostvars):
+    model = services({"forwarding_method": "nat", "real_servers": [{"host": "far1"}]})
+    with pytest.raises(AnsibleFilterError, match="No director has an address in the subnet of NAT real server far1"):
+        lvs_nat_gateway(model, hostvars, ["director"], "far1", ["203.0.113.41"])
+
+
+def test_real_server_vips_by_name_or_address():
+    model = services({}, {"name": "dns", "vip": "192.0.2.53", "port": 53, "protocol": "udp", "real_servers": [{"host": "192.0.2.22"}]},
+                     {"name": "tun", "vip": "192.0.2.99", "forwarding_method": "tun", "real_servers": [{"host": "rs2"}]})
+    assert lvs_real_server_vips(model, "rs1", ["192.0.2.21"], ["dr"]) == ["192.0.2.100"]
+    assert lvs_real_server_vips(model, "rs2", ["192.0.2.22"], ["dr"]) == ["192.0.2.53", "192.0.2.100"]
+    assert lvs_real_server_vips(model, "rs2", ["192.0.2.22"], ["tun"]) == ["192.0.2.99"]
+    assert lvs_real_server_vips(model, "client", ["192.0.2.50"], ["dr", "nat", "tun", "fullnat"]) == []
+
+
+def test_malformed_model_fails_the_filter_with_the_sentence():
+    with pytest.raises(AnsibleFilterError, match="Service 1 of lvs_virtual_services has no vip."):
+        lvs_real_server_vips([{"name": "web", "real_servers": []}], "rs1", [], ["dr"])
+
+
+def test_missing_netaddr_is_reported_clearly(monkeypatch, hostvars):
+    monkeypatch.setattr(_topology, "netaddr", None)
+    with pytest.raises(AnsibleFilterError, match="netaddr is required"):
+        lvs_topology_problems(services(), hostvars, ["director"])
+    with pytest.raises(AnsibleFilterError, match="netaddr is required"):
+        lvs_ipvs_config(services(), hostvars, ["director"])
