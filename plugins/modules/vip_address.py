@@ -1,0 +1,474 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: vip_address
+short_description: Put a virtual IP (VIP) on an interface, announce it and keep it across reboots
+version_added: 0.1.0
+description:
+  - Adds or removes one address on one interface, as C(ip addr add VIP/32 dev lo label lo:0) does
+    in every LVS guide, idempotently.
+  - On a director the VIP goes on the client-facing NIC; on a DR real server on C(lo); on a TUN
+    real server on C(tunl0), for which the module loads C(ipip) and brings C(tunl0) up first.
+  - Addresses are compared as IP addresses, so C(2001:db8::1) and C(2001:0db8::0001) are the same.
+  - With O(persistent=true) the address comes back at boot through one systemd unit per address,
+    C(/etc/systemd/system/lvs-topology-vip-<interface>-<address>.service), which runs
+    C(ip addr replace) once the device exists and before C(network-online.target). It works the
+    same whatever manages the network (ifupdown, NetworkManager, systemd-networkd, network-scripts).
+  - Everything is checked before anything is changed; a refused request leaves the host untouched.
+author:
+  - lvs.topology contributors
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; loads no kernel module, writes no file, sends no ARP.
+  diff_mode:
+    support: full
+    description: The interface's addresses and the persistence unit, before and after.
+options:
+  address:
+    description:
+      - The address, C(IP) or C(IP/prefix). Without a prefix it is a host address (C(/32) for
+        IPv4, C(/128) for IPv6), which is what a VIP on C(lo) or C(tunl0) must be.
+    type: str
+    required: true
+  interface:
+    description:
+      - The interface that carries the address, as C(ip addr ... dev) names it.
+      - C(lo) on a DR real server, C(tunl0) on a TUN real server, the client-facing NIC on a director.
+      - With O(state=present) the interface must exist (except C(tunl0), created by loading C(ipip)).
+    type: str
+    required: true
+  label:
+    description:
+      - IPv4 address label, as C(ip addr ... label) sets it (C(eth0:0), C(lo:0)); it must be the
+        interface name or start with the interface name and a colon.
+      - An address already present with another label is removed and added again with this one.
+      - Labels do not exist for IPv6 addresses; giving one with an IPv6 address is refused.
+    type: str
+  state:
+    description:
+      - V(present) adds the address, V(absent) removes it (whatever its prefix) and its persistence unit.
+      - With V(absent) the C(ipip) module stays loaded and C(tunl0) stays up; other addresses may use them.
+    type: str
+    choices: [present, absent]
+    default: present
+  gratuitous_arp:
+    description:
+      - Announce an IPv4 address when it is added so neighbours update their ARP caches at once
+        (a director taking over a VIP). Uses iputils C(arping -U) when installed, otherwise
+        sends the frames itself through an C(AF_PACKET) socket (no extra package on the host).
+      - Default is V(true) on Ethernet interfaces and V(false) elsewhere (C(lo), C(tunl0)).
+      - Setting V(true) for an IPv6 address or a non-ARP interface is refused. IPv6 neighbours
+        resolve the address with Neighbour Solicitation; no unsolicited advertisement is sent.
+    type: bool
+  persistent:
+    description:
+      - Keep the address across reboots with a collection-owned systemd unit, enabled for
+        C(multi-user.target). V(false) changes the running kernel only and leaves any unit alone.
+      - Needs systemd on the host.
+    type: bool
+    default: true
+  force:
+    description:
+      - Allow a prefix other than C(/32) (C(/128)) on C(lo). A wider prefix on C(lo) makes the
+        host answer for the whole network, which is almost never wanted on a real server.
+    type: bool
+    default: false
+notes:
+  - Runs C(ip) (iproute2) with argument lists, never through a shell, in the C locale.
+  - Pair it with M(lvs.topology.arp_suppress) on DR and TUN real servers so they do not answer ARP for the VIP.
+seealso:
+  - module: lvs.topology.arp_suppress
+  - name: ip-address(8)
+    description: The C(ip addr) command this module drives.
+    link: https://man7.org/linux/man-pages/man8/ip-address.8.html
+"""
+
+EXAMPLES = r"""
+- name: Put the VIP on the director's client-facing NIC, as eth0:0
+  lvs.topology.vip_address:
+    address: 192.0.2.100
+    interface: eth0
+    label: eth0:0
+
+- name: Put the VIP on loopback of a DR real server
+  lvs.topology.vip_address:
+    address: 192.0.2.100/32
+    interface: lo
+    label: lo:0
+
+- name: Put the VIP on tunl0 of a TUN real server (loads ipip, brings tunl0 up)
+  lvs.topology.vip_address:
+    address: 192.0.2.100
+    interface: tunl0
+
+- name: Add an IPv6 VIP for this boot only
+  lvs.topology.vip_address:
+    address: 2001:db8::100
+    interface: lo
+    persistent: false
+
+- name: Remove the VIP and its boot-time unit
+  lvs.topology.vip_address:
+    address: 192.0.2.100
+    interface: eth0
+    state: absent
+"""
+
+RETURN = r"""
+address:
+  description: The address as IP/prefix, normalised.
+  returned: always
+  type: str
+  sample: 192.0.2.100/32
+interface:
+  description: The interface.
+  returned: always
+  type: str
+  sample: eth0
+addresses:
+  description: The addresses of the interface (same family) after the run, one readable line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["inet 192.0.2.1/24 label eth0", "inet 192.0.2.100/32 label eth0:0"]
+commands:
+  description: The commands run (or, in check mode, that would run), as argument lists.
+  returned: always
+  type: list
+  elements: list
+  sample: [["/usr/sbin/ip", "addr", "add", "192.0.2.100/32", "dev", "eth0", "label", "eth0:0"]]
+unit:
+  description: Path of the systemd unit that restores the address at boot, or null without one.
+  returned: always
+  type: str
+  sample: /etc/systemd/system/lvs-topology-vip-eth0-192.0.2.100.service
+gratuitous_arp:
+  description: How the address was announced, V(arping) or V(af_packet); null when it was not.
+  returned: always
+  type: str
+  sample: af_packet
+"""
+
+import ipaddress
+import os
+import socket
+import struct
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.lvs.topology.plugins.module_utils._host import (
+    ensure_kernel_module,
+    kernel_module_loaded,
+    run_checked,
+)
+from ansible_collections.lvs.topology.plugins.module_utils._iproute import (
+    addr_argv,
+    describe_address,
+    label_problem,
+    link_up_argv,
+    parse_address,
+    parse_ip_addr,
+)
+from ansible_collections.lvs.topology.plugins.module_utils._managed_file import (
+    read_managed_file,
+    remove_managed_file,
+    write_managed_file,
+)
+
+TUNNEL_INTERFACE = "tunl0"
+LOOPBACK_INTERFACE = "lo"
+# Module-level so unit tests can point it at a temporary directory.
+SYSTEMD_UNIT_DIR = "/etc/systemd/system"
+# Two announcements: one may be lost while a switch port or a peer's cache settles.
+ANNOUNCEMENTS = 2
+ETH_P_ARP = 0x0806
+BROADCAST_MAC = b"\xff" * 6
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            address=dict(type="str", required=True),
+            interface=dict(type="str", required=True),
+            label=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            gratuitous_arp=dict(type="bool"),
+            persistent=dict(type="bool", default=True),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def systemd_escape(text):
+    """Escape text for a unit name the way systemd-escape does (\\xNN for anything unusual)."""
+    escaped = []
+    for index, char in enumerate(text):
+        if char.isalnum() and ord(char) < 128 or char in "_:" or (char == "." and index > 0):
+            escaped.append(char)
+        else:
+            escaped.append("\\x%02x" % ord(char))
+    return "".join(escaped)
+
+
+def unit_name(interface, address):
+    """lvs-topology-vip-eth0-192.0.2.100.service: one unit per (interface, IP); prefixes never clash."""
+    return "lvs-topology-vip-%s-%s.service" % (systemd_escape(interface), systemd_escape(str(address.ip)))
+
+
+def render_unit(ip_bin, modprobe_bin, address, interface, label):
+    """The whole unit file that restores address on interface at boot."""
+    def command(argv):
+        # % starts a systemd specifier; a literal one is written %%.
+        return " ".join(argv).replace("%", "%%")
+
+    description = describe_address(address, label).replace("%", "%%")
+    lines = [
+        "# Managed by the lvs.topology collection (vip_address module): local edits are lost.",
+        "[Unit]",
+        "Description=lvs.topology VIP: %s on %s" % (description, interface.replace("%", "%%")),
+        "After=network.target",
+        "Before=network-online.target",
+    ]
+    if interface not in (LOOPBACK_INTERFACE, TUNNEL_INTERFACE):
+        # udev gives every net device but lo a device unit; tunl0 appears only once ipip loads below.
+        device = "sys-subsystem-net-devices-%s.device" % systemd_escape(interface)
+        lines.extend(["BindsTo=%s" % device, "After=%s" % device])
+    lines.extend(["", "[Service]", "Type=oneshot", "RemainAfterExit=yes"])
+    if interface == TUNNEL_INTERFACE:
+        lines.append("ExecStartPre=%s" % command([modprobe_bin, "ipip"]))
+        lines.append("ExecStartPre=%s" % command(link_up_argv(ip_bin, interface)))
+    # replace, not add: starting the unit again while the address is there must not fail.
+    lines.append("ExecStart=%s" % command(addr_argv(ip_bin, "replace", address, interface, label)))
+    lines.extend(["", "[Install]", "WantedBy=multi-user.target", ""])
+    return "\n".join(lines)
+
+
+def arp_announcement(mac, ip):
+    """A broadcast gratuitous ARP request (sender and target IP both the VIP), padded to 60 bytes."""
+    mac_bytes = bytes(bytearray(int(part, 16) for part in mac.split(":")))
+    ip_bytes = ip.packed
+    ethernet = BROADCAST_MAC + mac_bytes + struct.pack("!H", ETH_P_ARP)
+    # htype Ethernet, ptype IPv4, hlen 6, plen 4, op 1 (request): the form every stack accepts.
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac_bytes + ip_bytes + b"\x00" * 6 + ip_bytes
+    frame = ethernet + arp
+    return frame + b"\x00" * (60 - len(frame))
+
+
+def iputils_arping(module):
+    """Path of iputils' arping, or None: Debian's other 'arping' package takes different options."""
+    arping = module.get_bin_path("arping")
+    if not arping:
+        return None
+    rc, out, err = module.run_command([arping, "-V"], environ_update={"LANG": "C", "LC_ALL": "C"})
+    return arping if "iputils" in (out + err) else None
+
+
+def announce(module, interface, address):
+    """Send the gratuitous ARP; return the method used."""
+    arping = iputils_arping(module)
+    if arping:
+        run_checked(module, [arping, "-U", "-c", str(ANNOUNCEMENTS), "-I", interface.name, str(address.ip)])
+        return "arping"
+    frame = arp_announcement(interface.mac, address.ip)
+    try:
+        sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+        try:
+            sender.bind((interface.name, ETH_P_ARP))
+            for dummy in range(ANNOUNCEMENTS):
+                sender.send(frame)
+        finally:
+            sender.close()
+    except (OSError, socket.error) as exc:
+        module.fail_json(msg="Cannot send the gratuitous ARP for %s on %s: %s" % (address.ip, interface.name, to_text(exc)))
+    return "af_packet"
+
+
+class VipAddress(object):
+    """Compare the wanted address with the interface and the unit, then act."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.interface_name = self.params["interface"]
+        self.label = self.params["label"]
+        self.present = self.params["state"] == "present"
+        self.commands = []
+        self.address = self._parse_address()
+        self.ip_bin = module.get_bin_path("ip", required=True)
+        self.tunnel = self.interface_name == TUNNEL_INTERFACE
+        self.unit_path = os.path.join(SYSTEMD_UNIT_DIR, unit_name(self.interface_name, self.address))
+        self.interfaces = {}
+        self.systemctl = self.modprobe = None
+
+    def fail(self, msg):
+        self.module.fail_json(msg=msg, address=self.params["address"], interface=self.interface_name)
+
+    def _parse_address(self):
+        try:
+            return parse_address(self.params["address"])
+        except ValueError:
+            self.fail("address %s is not an IP address or IP/prefix (for example 192.0.2.100 or 2001:db8::100/128)."
+                      % self.params["address"])
+
+    def read_interfaces(self):
+        out = run_checked(self.module, [self.ip_bin, "-j", "addr", "show"])
+        return parse_ip_addr(out)
+
+    def validate(self, interface, existing):
+        """Every refusal, before anything is touched."""
+        address = self.address
+        if self.label and address.version == 6:
+            self.fail("Labels exist only for IPv4 addresses: drop label %s for %s." % (self.label, address.ip))
+        if self.label:
+            problem = label_problem(self.label, self.interface_name)
+            if problem:
+                self.fail("Cannot use %s." % problem)
+        if not self.present:
+            if os.path.exists(self.unit_path):
+                self.systemctl = self.module.get_bin_path("systemctl", required=True)
+            return
+        if self.tunnel:
+            self.modprobe = self.module.get_bin_path("modprobe", required=True)
+        if interface is None and not (self.tunnel and not kernel_module_loaded("ipip")):
+            self.fail("Interface %s does not exist on this host; existing interfaces: %s."
+                      % (self.interface_name, ", ".join(sorted(self.interfaces))))
+        host_prefix = address.max_prefixlen
+        if self.interface_name == LOOPBACK_INTERFACE and address.network.prefixlen != host_prefix and not self.params["force"]:
+            self.fail("A VIP on lo must be a host address (/%d), not %s; set force=true if the whole network is really meant."
+                      % (host_prefix, address.with_prefixlen))
+        clashing = [found for found in existing if found.prefixlen != address.network.prefixlen]
+        if clashing:
+            self.fail("%s is already on %s as %s; remove it first or ask for that prefix."
+                      % (address.ip, self.interface_name, clashing[0].interface.with_prefixlen))
+        if self.params["gratuitous_arp"]:
+            if address.version == 6:
+                self.fail("gratuitous_arp applies to IPv4 only; leave it unset for %s." % address.ip)
+            if interface is None or not interface.is_ethernet:
+                self.fail("gratuitous_arp needs an Ethernet interface that does ARP, and %s is not one; leave it unset."
+                          % self.interface_name)
+        if self.params["persistent"]:
+            self.systemctl = self.module.get_bin_path("systemctl", required=True)
+
+    def run(self):
+        self.interfaces = self.read_interfaces()
+        interface = self.interfaces.get(self.interface_name)
+        existing = interface.find(self.address.ip) if interface else []
+        self.validate(interface, existing)
+
+        before_lines = self.address_lines(interface)
+        if self.present:
+            announced = self.ensure_present(interface, existing)
+        else:
+            announced = None
+            for found in existing:
+                self.execute(addr_argv(self.ip_bin, "del", found.interface, self.interface_name))
+
+        unit_before = read_managed_file(self.unit_path)
+        unit_after = self.ensure_unit(unit_before)
+
+        after_interface = self.read_interfaces().get(self.interface_name) if self.commands and not self.module.check_mode else interface
+        after_lines = self.predicted_lines(before_lines) if self.module.check_mode else self.address_lines(after_interface)
+        changed = bool(self.commands)
+        result = dict(
+            changed=changed,
+            address=self.address.with_prefixlen,
+            interface=self.interface_name,
+            addresses=after_lines,
+            commands=self.commands,
+            unit=self.unit_path if unit_after else None,
+            gratuitous_arp=announced,
+        )
+        if self.module._diff:
+            result["diff"] = [
+                {"before_header": "%s addresses" % self.interface_name, "after_header": "%s addresses" % self.interface_name,
+                 "before": "".join(line + "\n" for line in before_lines), "after": "".join(line + "\n" for line in after_lines)},
+                {"before_header": self.unit_path, "after_header": self.unit_path,
+                 "before": unit_before or "", "after": unit_after or ""},
+            ]
+        self.module.exit_json(**result)
+
+    def ensure_present(self, interface, existing):
+        """Load ipip and raise tunl0 when needed, add (or relabel) the address; return how it was announced."""
+        if self.tunnel and not kernel_module_loaded("ipip"):
+            self.commands.append([self.modprobe, "ipip"])
+            ensure_kernel_module(self.module, "ipip", "Kernel module ipip cannot be loaded, so tunl0 cannot exist on this host.")
+            if not self.module.check_mode:
+                interface = self.read_interfaces().get(TUNNEL_INTERFACE)
+        if self.tunnel and (interface is None or not interface.is_up):
+            self.execute(link_up_argv(self.ip_bin, self.interface_name))
+        if existing and (not self.label or existing[0].label == self.label or self.address.version == 6):
+            return None
+        if existing:
+            # The kernel keeps an address's label on replace: relabelling means delete and add again.
+            self.execute(addr_argv(self.ip_bin, "del", existing[0].interface, self.interface_name))
+        self.execute(addr_argv(self.ip_bin, "add", self.address, self.interface_name, self.label))
+        wanted = self.params["gratuitous_arp"]
+        if wanted is None:
+            wanted = self.address.version == 4 and interface is not None and interface.is_ethernet
+        if wanted and not self.module.check_mode:
+            return announce(self.module, interface, self.address)
+        return None
+
+    def ensure_unit(self, unit_before):
+        """Write, enable, or disable and delete the unit; return its content afterwards (None: no unit)."""
+        unit = os.path.basename(self.unit_path)
+        if not self.present:
+            if unit_before is not None:
+                self.execute([self.systemctl, "disable", unit])
+                if not self.module.check_mode:
+                    remove_managed_file(self.module, self.unit_path)
+                self.execute([self.systemctl, "daemon-reload"])
+            return None
+        if not self.params["persistent"]:
+            return unit_before
+        unit_after = render_unit(self.ip_bin, self.modprobe, self.address, self.interface_name, self.label)
+        if unit_after != unit_before:
+            if not self.module.check_mode:
+                write_managed_file(self.module, self.unit_path, unit_after)
+            self.execute([self.systemctl, "daemon-reload"])
+        enabled = False
+        if unit_before is not None:
+            rc, out, err = self.module.run_command([self.systemctl, "is-enabled", unit], environ_update={"LC_ALL": "C"})
+            enabled = rc == 0 and out.strip() == "enabled"
+        if not enabled:
+            self.execute([self.systemctl, "enable", unit])
+        return unit_after
+
+    def execute(self, argv):
+        self.commands.append(argv)
+        if not self.module.check_mode:
+            run_checked(self.module, argv)
+
+    def address_lines(self, interface):
+        """The interface's addresses of the VIP's family, one readable line each."""
+        if interface is None:
+            return []
+        return [found.describe() for found in interface.addresses if found.ip.version == self.address.version]
+
+    def predicted_lines(self, before_lines):
+        """Check mode: the lines the run would leave (the VIP's line replaced, added or removed)."""
+        ip_prefix = " %s/" % self.address.ip
+        lines = [line for line in before_lines if ip_prefix not in line]
+        if self.present:
+            lines.append(describe_address(self.address, self.label))
+        return lines
+
+
+def main():
+    module = build_module()
+    VipAddress(module).run()
+
+
+if __name__ == "__main__":
+    main()
