@@ -1,0 +1,83 @@
+# lvs.topology — developer and user workflow. Target names are a contract: CI, the README,
+# the docs and outside tooling call them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+TOPOLOGY  ?= dr
+LAB_NAME  ?= $(TOPOLOGY)
+SCENARIO  ?=
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
+export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+
+.PHONY: help setup apt venv lab-image collection-link demo test lint sanity units packaging \
+        integration molecule molecule-all lab-up lab-down bench
+
+help:
+	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
+	@echo "make test   - lint, sanity, units, packaging, module integration and Molecule scenarios"
+	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
+	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
+
+# ---- setup: idempotent and cached ------------------------------------------------------
+setup: apt venv lab-image collection-link
+
+apt:
+	@scripts/setup-apt.sh
+
+venv: apt
+	@scripts/setup-venv.sh
+
+lab-image: venv
+	@$(PY) lab/labctl.py image
+
+# Ansible finds the checkout as the collection lvs.topology through this link.
+collection-link:
+	@mkdir -p .build/collections/ansible_collections/lvs
+	@ln -sfn $(CURDIR) .build/collections/ansible_collections/lvs/topology
+
+# ---- the two README commands -------------------------------------------------------------
+demo:
+	@scripts/demo.sh $(TOPOLOGY)
+
+test: setup
+	@scripts/test-all.sh
+
+# ---- the parts of make test ----------------------------------------------------------------
+lint: venv collection-link
+	yamllint -s .
+	ansible-lint
+	$(PY) -m py_compile lab/*.py scripts/*.py
+
+sanity: venv
+	scripts/sanity.sh
+
+units: venv collection-link
+	$(PY) -m pytest tests/unit
+
+packaging: venv
+	scripts/packaging-test.sh
+
+integration: setup
+	scripts/integration.sh
+
+molecule: setup
+	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>"; exit 2; }
+	molecule test -s $(SCENARIO)
+
+molecule-all: setup
+	scripts/molecule-all.sh
+
+# ---- the lab -------------------------------------------------------------------------------
+lab-up: setup
+	$(PY) lab/labctl.py up $(TOPOLOGY) --name $(LAB_NAME)
+
+lab-down: venv
+	$(PY) lab/labctl.py down $(LAB_NAME)
+
+bench: setup
+	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else \
+	  echo "make bench: the benchmark (the [scale] issue) is not written yet."; exit 1; fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Copy the collection's files (tracked and untracked-but-not-ignored) into
+# $1/ansible_collections/lvs/topology, the layout ansible-test requires, and print that path.
+# The lab and the developer scripts are tooling around the collection, not Ansible content:
+# they stay out, as they stay out of the built tarball (galaxy.yml build_ignore).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest="$1/ansible_collections/lvs/topology"
+rm -rf "$dest"
+mkdir -p "$dest"
+git ls-files -z --cached --others --exclude-standard \
+  | grep -z -v -E '^(lab|scripts|\.ci)/' \
+  | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null \
+  | tar -xf - -C "$dest"
+echo "$dest"

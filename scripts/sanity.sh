@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a copy of the collection at .build/sanity/ansible_collections/lvs/topology,
+# with the venv's Python (no containers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+tree=$(scripts/collection-tree.sh "$root/.build/sanity")
+cd "$tree"
+# ansible-test lists files through git when there is a repository; give the copy its own.
+git init -q . && git add -A >/dev/null
+python_version=$("$root/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PATH="$root/.venv/bin:$PATH" ansible-test sanity --python "$python_version" --color no "$@"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Create .venv from requirements.txt; recreate only when requirements.txt changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "venv: up to date"
+  exit 0
+fi
+rm -rf .venv
+python3 -m venv .venv
+# The machine-wide pip configuration may list local find-links that do not exist; hide that noise.
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+echo "$want" > "$stamp"
+echo "venv: installed requirements.txt"
+
+# ansible-test bootstraps pip in its own venvs from a script it downloads; save our stand-in
+# under the name it looks for (machine setup, not a download).
+pip_version=$(.venv/bin/python - <<'PY'
+import inspect, re
+from ansible_test._internal import python_requirements
+print(re.search(r"pip='([0-9.]+)'", inspect.getsource(python_requirements.get_venv_packages)).group(1))
+PY
+)
+mkdir -p ~/.ansible/test/cache
+cp scripts/get_pip_standin.py ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+echo "venv: ansible-test pip bootstrap for pip $pip_version in place"
