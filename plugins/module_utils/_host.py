@@ -39,6 +39,7 @@ def ensure_kernel_module(module, name, missing_message=None):
     """Load a kernel module when it is not loaded yet; return True when it was loaded now.
 
     In check mode nothing is loaded: the caller reports what would change.
+    missing_message may contain "{error}", replaced by modprobe's own explanation.
     """
     if kernel_module_loaded(name):
         return False
@@ -48,6 +49,6 @@ def ensure_kernel_module(module, name, missing_message=None):
     rc, out, err = module.run_command([modprobe, name], environ_update=C_LOCALE)
     if rc != 0:
         module.fail_json(
-            msg=missing_message or "Kernel module %s cannot be loaded: %s" % (name, err.strip()),
+            msg=(missing_message or "Kernel module %s cannot be loaded: {error}" % name).replace("{error}", (err or out).strip()),
             cmd=[modprobe, name], rc=rc, stdout=out, stderr=err)
     return True

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsers for ipvsadm's listing formats: -Ln --stats/--rate/--thresholds, -Lcn, --timeout, --daemon.
+
+Private to the collection: this API may change without notice.
+
+The rules themselves are read from the save format (see _ipvs.py); these listings carry
+what -Sn does not print: counters, rates, thresholds and connection counts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from collections import OrderedDict
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsParseError, VirtualService, split_address_port
+
+LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
+STATS_FIELDS = ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")
+RATE_FIELDS = ("connections_per_second", "packets_in_per_second", "packets_out_per_second",
+               "bytes_in_per_second", "bytes_out_per_second")
+VERSION_PATTERN = re.compile(r"^IP Virtual Server version (\S+) \(size=(\d+)\)$")
+TIMEOUT_PATTERN = re.compile(r"^Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)$")
+DAEMON_PATTERN = re.compile(r"^(master|backup) sync daemon \((.*)\)$")
+
+
+class Listing(object):
+    """One -Ln listing: the IPVS version line and, per service, the columns after its name."""
+
+    __slots__ = ("version", "table_size", "services")
+
+    def __init__(self):
+        self.version = None
+        self.table_size = None
+        self.services = OrderedDict()
+
+
+def _listed_service(words):
+    """'TCP  192.0.2.1:80 ...', 'FWM  7 ...' or 'FWM  7 IPv6 ...' -> (VirtualService, rest)."""
+    if words[0] in LISTING_PROTOCOLS and len(words) > 1:
+        address, port = split_address_port(words[1])
+        family = "ipv6" if ":" in address else "ipv4"
+        return VirtualService(LISTING_PROTOCOLS[words[0]], family, address, port, None), words[2:]
+    if words[0] == "FWM" and len(words) > 1 and words[1].isdigit():
+        if len(words) > 2 and words[2] == "IPv6":
+            return VirtualService("fwmark", "ipv6", None, None, int(words[1])), words[3:]
+        return VirtualService("fwmark", "ipv4", None, None, int(words[1])), words[2:]
+    raise IpvsParseError("unknown service line %r" % " ".join(words))
+
+
+def parse_listing(text):
+    """Parse any ``ipvsadm -Ln`` variant into a Listing; unknown lines raise IpvsParseError."""
+    listing = Listing()
+    current = None
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        version = VERSION_PATTERN.match(line.strip())
+        if version:
+            listing.version, listing.table_size = version.group(1), int(version.group(2))
+        elif words[0] == "Prot" or words[:2] == ["->", "RemoteAddress:Port"]:
+            continue
+        elif words[0] == "->":
+            if current is None or len(words) < 2:
+                raise IpvsParseError("real-server line before any service: %r" % line)
+            current["real_servers"][split_address_port(words[1])] = words[2:]
+        else:
+            service, rest = _listed_service(words)
+            current = {"columns": rest, "real_servers": OrderedDict()}
+            listing.services[service] = current
+    return listing
+
+
+def counters(columns, names, where):
+    """Map the leading numeric columns to names; fail on anything that is not a number."""
+    if len(columns) < len(names) or not all(column.isdigit() for column in columns[:len(names)]):
+        raise IpvsParseError("expected %d numbers (%s) in %s, got %r" % (len(names), " ".join(names), where, columns))
+    return OrderedDict(zip(names, (int(column) for column in columns[:len(names)])))
+
+
+THRESHOLD_COLUMNS = ("upper_threshold", "lower_threshold", "active_connections", "inactive_connections")
+
+
+def real_server_thresholds(listing):
+    """VirtualService -> {(address, port): (upper, lower)} from a -Ln --thresholds listing."""
+    result = {}
+    for service, listed in listing.services.items():
+        per_server = result.setdefault(service, {})
+        for key, columns in listed["real_servers"].items():
+            values = counters(columns, THRESHOLD_COLUMNS, "a --thresholds line")
+            per_server[key] = (values["upper_threshold"], values["lower_threshold"])
+    return result
+
+
+def parse_connections(text, limit):
+    """Parse ``ipvsadm -Lcn``: up to limit entries and the total number of entries."""
+    entries, total = [], 0
+    for line in text.splitlines():
+        words = line.split()
+        if not words or line.startswith("IPVS connection entries") or words[0] == "pro":
+            continue
+        if len(words) < 6 or ":" not in words[1]:
+            raise IpvsParseError("unknown connection line %r" % line)
+        total += 1
+        if len(entries) < limit:
+            minutes, dummy, seconds = words[1].partition(":")
+            entries.append(OrderedDict([
+                ("protocol", words[0].lower()), ("expires", int(minutes) * 60 + int(seconds)), ("state", words[2]),
+                ("source", words[3]), ("virtual", words[4]), ("destination", words[5]),
+            ]))
+    return entries, total
+
+
+def parse_timeouts(text):
+    match = TIMEOUT_PATTERN.match(text.strip())
+    if not match:
+        raise IpvsParseError("unknown --timeout output %r" % text.strip())
+    return OrderedDict(zip(("tcp", "tcpfin", "udp"), (int(value) for value in match.groups())))
+
+
+def parse_daemons(text):
+    """Parse ``ipvsadm -Ln --daemon``: one dict per running sync daemon (master, backup)."""
+    daemons = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = DAEMON_PATTERN.match(line.strip())
+        if not match:
+            raise IpvsParseError("unknown --daemon line %r" % line)
+        daemon = OrderedDict([("state", match.group(1))])
+        for pair in match.group(2).split(", "):
+            name, separator, value = pair.partition("=")
+            if not separator:
+                raise IpvsParseError("unknown --daemon field %r" % pair)
+            name = {"mcast": "mcast_interface"}.get(name, name)
+            daemon[name] = int(value) if value.isdigit() and name != "mcast_interface" else value
+        daemons.append(daemon)
+    return daemons

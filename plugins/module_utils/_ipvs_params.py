@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs of the IPVS modules and the builders that turn parameters into the model.
+
+Private to the collection: this API may change without notice.
+
+The service identity, service settings and real-server options are declared once here and
+reused by every module, at the top level (ipvs_service, ipvs_real_server) and inside lists
+and dicts (real_servers, virtual_service, ipvs_table's config), where each item is checked
+against the same spec with ArgumentSpecValidator so an error names the item it is in.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections import OrderedDict
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
+    ALL_SCHEDULER_FLAGS, DEFAULT_SCHEDULER, FAMILIES, FORWARDING_METHODS, MAX_FWMARK, MAX_PERSISTENCE_TIMEOUT,
+    MAX_PORT, MAX_THRESHOLD, MAX_WEIGHT, PERSISTENCE_ENGINES, PROTOCOLS, SCHEDULER_FLAGS, SCHEDULERS,
+    TUNNEL_CHECKSUMS, TUNNEL_TYPES, DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService,
+    address_family, checked_int, normalise_address, normalise_netmask, real_server_key,
+)
+
+SERVICE_IDENTITY_SPEC = dict(
+    protocol=dict(type="str", default="tcp", choices=list(PROTOCOLS)),
+    address=dict(type="str"),
+    port=dict(type="int"),
+    fwmark=dict(type="int"),
+    family=dict(type="str", choices=list(FAMILIES)),
+)
+SERVICE_IDENTITY_RULES = dict(
+    required_if=[
+        ("protocol", "tcp", ("address", "port")),
+        ("protocol", "udp", ("address", "port")),
+        ("protocol", "sctp", ("address", "port")),
+        ("protocol", "fwmark", ("fwmark",)),
+    ],
+)
+
+# No defaults here: unset means "the ipvsadm default" for ipvs_service and "keep the live
+# value" for ipvs_table's merged state; the builders below decide which.
+SERVICE_SETTINGS_SPEC = dict(
+    scheduler=dict(type="str", choices=list(SCHEDULERS)),
+    scheduler_flags=dict(type="list", elements="str", choices=list(ALL_SCHEDULER_FLAGS)),
+    persistence_timeout=dict(type="int"),
+    persistence_netmask=dict(type="str"),
+    persistence_engine=dict(type="str", choices=list(PERSISTENCE_ENGINES)),
+    one_packet=dict(type="bool"),
+)
+
+REAL_SERVER_SPEC = dict(
+    address=dict(type="str", required=True),
+    port=dict(type="int"),
+    forwarding_method=dict(type="str", choices=list(FORWARDING_METHODS)),
+    weight=dict(type="int"),
+    upper_threshold=dict(type="int"),
+    lower_threshold=dict(type="int"),
+    tunnel_type=dict(type="str", choices=list(TUNNEL_TYPES)),
+    tunnel_port=dict(type="int"),
+    tunnel_checksum=dict(type="str", choices=list(TUNNEL_CHECKSUMS)),
+)
+REAL_SERVER_ITEM_SPEC = dict(REAL_SERVER_SPEC, state=dict(type="str", default="present", choices=["present", "absent", "drained"]))
+
+POOL_SPEC = dict(
+    real_servers=dict(type="list", elements="dict"),
+    purge_real_servers=dict(type="bool"),
+)
+SERVICE_ITEM_SPEC = dict(SERVICE_IDENTITY_SPEC, **dict(SERVICE_SETTINGS_SPEC, **POOL_SPEC))
+
+
+def service_module_spec():
+    """ipvs_service: identity + settings + state + the optional pool."""
+    spec = dict(SERVICE_ITEM_SPEC, state=dict(type="str", default="present", choices=["present", "absent"]))
+    return spec, dict(SERVICE_IDENTITY_RULES)
+
+
+def real_server_module_spec():
+    spec = dict(
+        REAL_SERVER_SPEC,
+        virtual_service=dict(type="dict", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent", "drained"]),
+        drain_timeout=dict(type="int", default=0),
+    )
+    return spec, {}
+
+
+def in_item(where, error):
+    """The error of one list item, prefixed with its position unless it already names it."""
+    message = str(error)
+    return IpvsInputError(message if message.startswith(where) else "%s: %s" % (where, message))
+
+
+def _validated(spec, params, where, rules=None):
+    """Check one nested item against a spec; raise one sentence naming the item."""
+    if not isinstance(params, dict):
+        raise IpvsInputError("%s must be a dictionary, got %r." % (where, params))
+    result = ArgumentSpecValidator(spec, **(rules or {})).validate(params)
+    if result.error_messages:
+        raise IpvsInputError("%s: %s." % (where, "; ".join(result.error_messages)))
+    return result.validated_parameters
+
+
+def validated_service_item(params, where):
+    return _validated(SERVICE_ITEM_SPEC, params, where, SERVICE_IDENTITY_RULES)
+
+
+def validated_identity(params, where):
+    return _validated(SERVICE_IDENTITY_SPEC, params, where, SERVICE_IDENTITY_RULES)
+
+
+def virtual_service_from_params(params):
+    """Build the service identity; raise IpvsInputError with one sentence when it is wrong."""
+    protocol = params.get("protocol") or "tcp"
+    family = params.get("family")
+    if protocol == "fwmark":
+        if params.get("address") is not None or params.get("port") is not None:
+            raise IpvsInputError("address and port do not apply to a fwmark service; give fwmark (and family) only.")
+        mark = checked_int(params.get("fwmark"), "fwmark", 1, MAX_FWMARK)
+        return VirtualService("fwmark", family or "ipv4", None, None, mark)
+    if params.get("fwmark") is not None:
+        raise IpvsInputError("fwmark applies only with protocol fwmark, not with protocol %s." % protocol)
+    address, address_family_found = normalise_address(params.get("address"), "Virtual service address")
+    if family is not None and family != address_family_found:
+        raise IpvsInputError("family %s does not match the %s address %s." % (family, address_family_found, address))
+    port = checked_int(params.get("port"), "Virtual service port", 0, MAX_PORT)
+    return VirtualService(protocol, address_family_found, address, port, None)
+
+
+def _pick(params, name, base, default):
+    value = params.get(name)
+    if value is not None:
+        return value
+    return getattr(base, name) if base is not None else default
+
+
+def service_settings_from_params(service, params, base=None):
+    """Settings of a service; unset options take base's value (merged) or ipvsadm's default."""
+    scheduler = _pick(params, "scheduler", base, DEFAULT_SCHEDULER)
+    if scheduler not in SCHEDULERS:
+        raise IpvsInputError("scheduler %r is unknown; use one of %s." % (scheduler, ", ".join(SCHEDULERS)))
+    if params.get("scheduler_flags") is not None:
+        flags = params["scheduler_flags"]
+    elif base is not None and base.scheduler == scheduler:
+        flags = base.scheduler_flags
+    else:
+        flags = ()
+    allowed = SCHEDULER_FLAGS.get(scheduler, ())
+    for flag in flags:
+        if flag not in allowed:
+            raise IpvsInputError("scheduler flag %s does not belong to scheduler %s (%s)." % (
+                flag, scheduler, "it takes " + ", ".join(allowed) if allowed else "it takes no flags"))
+    if len(set(flags)) != len(flags):
+        raise IpvsInputError("scheduler_flags lists a flag twice: %s." % ", ".join(flags))
+    flags = tuple(flag for flag in allowed if flag in flags)
+
+    timeout = checked_int(_pick(params, "persistence_timeout", base, 0), "persistence_timeout", 0, MAX_PERSISTENCE_TIMEOUT)
+    netmask, engine = None, None
+    if params.get("persistence_netmask") not in (None, ""):
+        if not timeout:
+            raise IpvsInputError("persistence_netmask needs persistence: set persistence_timeout above 0.")
+        netmask = normalise_netmask(params["persistence_netmask"], service.family)
+    elif timeout and base is not None:
+        netmask = base.persistence_netmask
+    if params.get("persistence_engine") is not None:
+        if not timeout:
+            raise IpvsInputError("persistence_engine needs persistence: set persistence_timeout above 0.")
+        engine = params["persistence_engine"]
+    elif timeout and base is not None:
+        engine = base.persistence_engine
+
+    one_packet = bool(_pick(params, "one_packet", base, False))
+    if one_packet and service.protocol not in ("udp", "fwmark"):
+        raise IpvsInputError("one_packet scheduling applies only to udp and fwmark services, not to %s." % service.label())
+    if service.protocol != "fwmark" and service.port == 0 and not timeout:
+        raise IpvsInputError("port 0 (all ports) needs persistence: set persistence_timeout above 0 for %s." % service.label())
+    return ServiceSettings(scheduler, flags, timeout, netmask, engine, one_packet)
+
+
+def real_server_from_params(service, params, base=None, weight_override=None):
+    """One real server of service; unset options take base's value (merged) or the ipvsadm default."""
+    address, family = normalise_address(params.get("address"), "Real server address")
+    what = "real server %s" % address
+    method = _pick(params, "forwarding_method", base, "dr")
+    if method not in FORWARDING_METHODS:
+        raise IpvsInputError("forwarding_method %r is unknown; use dr, nat or tun." % (method,))
+    if family != service.family and method != "tun":
+        raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
+            what, family, service.label(), service.family))
+    port = params.get("port")
+    port = service.default_real_server_port() if port is None else checked_int(port, what + " port", 0, MAX_PORT)
+    if method in ("dr", "tun") and port != service.default_real_server_port():
+        raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
+                             "(only nat can): drop port or use nat." % (what, port, service.default_real_server_port(), method))
+    weight = weight_override if weight_override is not None else _pick(params, "weight", base, 1)
+    weight = checked_int(weight, what + " weight", 0, MAX_WEIGHT)
+    upper = checked_int(_pick(params, "upper_threshold", base, 0), what + " upper_threshold", 0, MAX_THRESHOLD)
+    lower = checked_int(_pick(params, "lower_threshold", base, 0), what + " lower_threshold", 0, MAX_THRESHOLD)
+    if lower > upper:
+        raise IpvsInputError("%s lower_threshold %d is above its upper_threshold %d (0 = none); the kernel refuses that." % (what, lower, upper))
+
+    tunnel_given = [name for name in ("tunnel_type", "tunnel_port", "tunnel_checksum") if params.get(name) is not None]
+    if method != "tun":
+        if tunnel_given:
+            raise IpvsInputError("%s sets %s, which apply only with forwarding_method tun." % (what, ", ".join(tunnel_given)))
+        return RealServer(address, port, method, weight, upper, lower, None, None, None)
+    inherit = base if base is not None and base.forwarding_method == "tun" else None
+    tunnel_type = _pick(params, "tunnel_type", inherit, "ipip")
+    tunnel_port, checksum = None, None
+    if tunnel_type == "gue":
+        tunnel_port = _pick(params, "tunnel_port", inherit if inherit and inherit.tunnel_type == "gue" else None, None)
+        if tunnel_port is None:
+            raise IpvsInputError("%s uses tunnel_type gue, which needs tunnel_port (the remote UDP port)." % what)
+        tunnel_port = checked_int(tunnel_port, what + " tunnel_port", 1, MAX_PORT)
+    elif params.get("tunnel_port") is not None:
+        raise IpvsInputError("%s sets tunnel_port, which applies only to tunnel_type gue." % what)
+    if tunnel_type in ("gue", "gre"):
+        keep = inherit if inherit and inherit.tunnel_type in ("gue", "gre") else None
+        checksum = _pick(params, "tunnel_checksum", keep, "nocsum")
+        if checksum == "remcsum" and tunnel_type != "gue":
+            raise IpvsInputError("%s: tunnel_checksum remcsum exists only for tunnel_type gue." % what)
+    elif params.get("tunnel_checksum") is not None:
+        raise IpvsInputError("%s sets tunnel_checksum, which applies only to tunnel_type gue or gre." % what)
+    return RealServer(address, port, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
+
+
+def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False):
+    """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates."""
+    present, absent, seen = OrderedDict(), [], set()
+    live_servers = live_servers or {}
+    for position, item in enumerate(items or []):
+        label = "%s[%d]" % (where, position)
+        params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
+        address, dummy = normalise_address(params.get("address"), label + " address")
+        port = params.get("port")
+        port = service.default_real_server_port() if port is None else checked_int(port, label + " port", 0, MAX_PORT)
+        key = (address, port)
+        if key in seen:
+            raise IpvsInputError("%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
+        seen.add(key)
+        state = params.get("state") or "present"
+        if state == "absent":
+            absent.append(key)
+            continue
+        # drained keeps the live settings and only sets weight 0; merged keeps unset ones too.
+        base = live_servers.get(key) if (merge or state == "drained") else None
+        try:
+            real_server = real_server_from_params(service, params, base, 0 if state == "drained" else None)
+        except IpvsInputError as error:
+            raise in_item(label, error)
+        present[real_server_key(real_server)] = real_server
+    return present, absent
+
+
+def desired_service_from_params(params, have, where, merge=False, purge_default=None):
+    """One DesiredService from a service's parameters (ipvs_service or an ipvs_table item).
+
+    merge keeps the live value of every unset option; purge_default is what an unset
+    purge_real_servers means (None: true exactly when real_servers is given).
+    """
+    service = virtual_service_from_params(params)
+    entry = have.get(service)
+    base = entry.settings if (merge and entry is not None) else None
+    settings = service_settings_from_params(service, params, base)
+    items = params.get("real_servers")
+    purge = params.get("purge_real_servers")
+    if purge is None:
+        purge = items is not None if purge_default is None else purge_default
+    present, absent = pool_from_params(service, items, entry.real_servers if entry else None,
+                                       where + ".real_servers" if where else "real_servers", merge)
+    return DesiredService(service, settings, present, absent, bool(purge))
+

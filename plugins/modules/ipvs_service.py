@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: ipvs_service
+short_description: Manage one IPVS virtual service (ipvsadm -A/-E/-D), optionally with its whole pool
+version_added: 0.1.0
+description:
+  - Makes one virtual service of the kernel's IPVS table what the task declares, as
+    C(ipvsadm -A), C(-E) and C(-D) do, idempotently.
+  - Options left unset take ipvsadm's defaults (scheduler V(wlc), no persistence, no flags), so a
+    task describes the whole service; a service that differs is edited in place with C(-E).
+  - With O(real_servers) the same task manages the service's pool; every item takes the options of
+    M(lvs.topology.ipvs_real_server) (without O(lvs.topology.ipvs_real_server#module:virtual_service)).
+author:
+  - lvs.topology contributors
+extends_documentation_fragment:
+  - lvs.topology.ipvs
+  - lvs.topology.ipvs.service_identity
+  - lvs.topology.ipvs.service_settings
+options:
+  state:
+    description:
+      - V(present) creates or edits the service, V(absent) deletes it with all its real servers (C(ipvsadm -D)).
+    type: str
+    choices: [present, absent]
+    default: present
+  real_servers:
+    description:
+      - The service's real servers. Each item takes C(address) (required), C(port), C(forwarding_method),
+        C(weight), C(upper_threshold), C(lower_threshold), C(tunnel_type), C(tunnel_port),
+        C(tunnel_checksum) exactly as documented for M(lvs.topology.ipvs_real_server), and C(state)
+        (V(present), V(absent) or V(drained), which sets weight 0 and keeps the other live settings).
+      - A real server listed twice is refused. Unset means the pool is not managed by this task.
+    type: list
+    elements: dict
+  purge_real_servers:
+    description:
+      - Remove the real servers of the service that O(real_servers) does not list.
+      - Default is V(true) when O(real_servers) is given, so the list is the whole pool.
+    type: bool
+seealso:
+  - module: lvs.topology.ipvs_real_server
+  - module: lvs.topology.ipvs_table
+  - module: lvs.topology.ipvs_info
+"""
+
+EXAMPLES = r"""
+- name: Create a persistent wrr web service (ipvsadm -A -t 192.0.2.100:80 -s wrr -p 20)
+  lvs.topology.ipvs_service:
+    address: 192.0.2.100
+    port: 80
+    scheduler: wrr
+    persistence_timeout: 20
+
+- name: Switch it to wlc in place, keeping its connections (ipvsadm -E)
+  lvs.topology.ipvs_service:
+    address: 192.0.2.100
+    port: 80
+    scheduler: wlc
+    persistence_timeout: 20
+
+- name: A NAT service and its whole pool in one task
+  lvs.topology.ipvs_service:
+    address: 192.0.2.100
+    port: 443
+    scheduler: rr
+    real_servers:
+      - address: 198.51.100.11
+        forwarding_method: nat
+        port: 8443
+      - address: 198.51.100.12
+        forwarding_method: nat
+        port: 8443
+        weight: 2
+
+- name: Source hashing with port hashing and fallback
+  lvs.topology.ipvs_service:
+    protocol: udp
+    address: 2001:db8::100
+    port: 53
+    scheduler: sh
+    scheduler_flags: [sh-fallback, sh-port]
+
+- name: A firewall-mark service persistent per /24 of clients
+  lvs.topology.ipvs_service:
+    protocol: fwmark
+    fwmark: 10
+    persistence_timeout: 600
+    persistence_netmask: 255.255.255.0
+
+- name: Delete a service and its real servers
+  lvs.topology.ipvs_service:
+    address: 192.0.2.100
+    port: 80
+    state: absent
+"""
+
+RETURN = r"""
+commands:
+  description: The save-format lines that ran (or would run in check mode), in order; empty when nothing changed.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - -A -t 192.0.2.100:80 -s wrr -p 20
+    - -a -t 192.0.2.100:80 -r 198.51.100.11:80 -g -w 1
+diff:
+  description: The service's save-format lines before and after.
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before: ""
+    after: "-A -t 192.0.2.100:80 -s wrr -p 20\n"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, converge
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
+    desired_service_from_params, service_module_spec, virtual_service_from_params,
+)
+
+
+def build_module():
+    spec, rules = service_module_spec()
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
+
+
+def main():
+    module = build_module()
+    host = IpvsHost(module)
+    desired, absent = [], []
+    try:
+        service = virtual_service_from_params(module.params)
+        have = host.read_table()
+        if module.params["state"] == "absent":
+            absent.append(service)
+        else:
+            desired.append(desired_service_from_params(module.params, have, where=""))
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**converge(module, host, have, desired, absent_services=absent))
+
+
+if __name__ == "__main__":
+    main()

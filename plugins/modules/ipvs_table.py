@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: ipvs_table
+short_description: Manage the whole IPVS table as a resource (merged, replaced, overridden, deleted, gathered)
+version_added: 0.1.0
+description:
+  - The resource-module pattern of ansible.netcommon applied to the kernel's IPVS table - O(config)
+    lists services with their real servers, O(state) says how it meets the live table.
+  - Built for large tables - one read of the table, a dictionary-keyed comparison and one batch for
+    many operations, so thousands of rules converge in one call and an unchanged table costs one read.
+  - The whole O(config) is checked before anything runs; one bad entry rejects the call and the
+    table stays untouched.
+author:
+  - lvs.topology contributors
+extends_documentation_fragment:
+  - lvs.topology.ipvs
+options:
+  config:
+    description:
+      - The services. Each item takes the options of M(lvs.topology.ipvs_service) - C(protocol),
+        C(address), C(port), C(fwmark), C(family), C(scheduler), C(scheduler_flags),
+        C(persistence_timeout), C(persistence_netmask), C(persistence_engine), C(one_packet),
+        C(real_servers) and C(purge_real_servers) - with the meanings documented there.
+      - A service listed twice is refused. RV(gathered) returns the live table in this shape.
+    type: list
+    elements: dict
+    default: []
+  state:
+    description:
+      - V(merged) adds the services and real servers of O(config) and changes the options they set;
+        options an item leaves unset keep their live values, and real servers are only removed when
+        the item sets C(purge_real_servers=true) or lists them with C(state=absent).
+      - V(replaced) makes each listed service exactly its item (unset options take ipvsadm's
+        defaults, unlisted real servers are removed); other services are left alone.
+      - V(overridden) makes the whole table exactly O(config), deleting the services it does not list.
+      - V(deleted) deletes the listed services (only the identity keys are needed), or every
+        service when O(config) is empty.
+      - V(gathered) changes nothing and returns the live table in RV(gathered).
+    type: str
+    choices: [merged, replaced, overridden, deleted, gathered]
+    default: merged
+seealso:
+  - module: lvs.topology.ipvs_service
+  - module: lvs.topology.ipvs_info
+"""
+
+EXAMPLES = r"""
+- name: Make the table exactly two services (anything else is deleted)
+  lvs.topology.ipvs_table:
+    state: overridden
+    config:
+      - address: 192.0.2.100
+        port: 80
+        scheduler: wrr
+        persistence_timeout: 20
+        real_servers:
+          - address: 192.0.2.11
+            weight: 1
+          - address: 192.0.2.12
+            weight: 1
+      - protocol: udp
+        address: 192.0.2.100
+        port: 53
+        scheduler: rr
+        real_servers:
+          - address: 198.51.100.11
+            forwarding_method: nat
+
+- name: Give one real server more weight, leave everything else as it is
+  lvs.topology.ipvs_table:
+    state: merged
+    config:
+      - address: 192.0.2.100
+        port: 80
+        real_servers:
+          - address: 192.0.2.12
+            weight: 3
+
+- name: Read the live table in config format
+  lvs.topology.ipvs_table:
+    state: gathered
+  register: live
+
+- name: Delete every service
+  lvs.topology.ipvs_table:
+    state: deleted
+"""
+
+RETURN = r"""
+commands:
+  description:
+    - The save-format lines that ran (or would run in check mode), in order; empty when nothing changed.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - -A -t 192.0.2.100:80 -s wrr -p 20
+    - -a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1
+gathered:
+  description: The live table in the shape of O(config), with every option filled in.
+  returned: when O(state=gathered)
+  type: list
+  elements: dict
+  sample:
+    - protocol: tcp
+      address: 192.0.2.100
+      port: 80
+      scheduler: wrr
+      scheduler_flags: []
+      persistence_timeout: 20
+      one_packet: false
+      real_servers:
+        - address: 192.0.2.11
+          port: 80
+          forwarding_method: dr
+          weight: 1
+          upper_threshold: 0
+          lower_threshold: 0
+diff:
+  description: The whole table as save-format lines, before and after.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError, table_config
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, converge
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
+    desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
+)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            config=dict(type="list", elements="dict", default=[]),
+            state=dict(type="str", default="merged", choices=["merged", "replaced", "overridden", "deleted", "gathered"]),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def desired_table(config, state, have):
+    """(desired services, services to delete) for the state; raise on the first bad item."""
+    desired, absent, seen = [], [], set()
+    for position, item in enumerate(config):
+        where = "config[%d]" % position
+        params = validated_service_item(item, where)
+        try:
+            if state == "deleted":
+                absent.append(virtual_service_from_params(params))
+                continue
+            want = desired_service_from_params(params, have, where, merge=state == "merged", purge_default=state != "merged")
+        except IpvsInputError as error:
+            raise in_item(where, error)
+        if want.service in seen:
+            raise IpvsInputError("%s repeats the service %s; list each service once." % (where, want.service.label()))
+        seen.add(want.service)
+        desired.append(want)
+    if state == "deleted" and not config:
+        absent = list(have)
+    return desired, absent
+
+
+def main():
+    module = build_module()
+    host = IpvsHost(module)
+    state = module.params["state"]
+    have = host.read_table()
+    if state == "gathered":
+        module.exit_json(changed=False, commands=[], gathered=table_config(have))
+    try:
+        desired, absent = desired_table(module.params["config"], state, have)
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(**converge(module, host, have, desired, absent_services=absent,
+                                purge_other_services=state == "overridden", whole_table_diff=True))
+
+
+if __name__ == "__main__":
+    main()
