@@ -406,6 +406,33 @@ def nat_gateway(services, hostvars, directors, inventory_hostname, addresses):
     return None
 
 
+def director_vips(services, facts, interface=None):
+    """[{address, prefix, interface, label}] of the VIPs a director carries.
+
+    Each VIP goes on the interface whose subnet holds it (the client-facing one), else on
+    the given interface, else on the interface of the default route; IPv4 VIPs get an
+    eth0:N label as in the seeds (IPv6 addresses have no labels).
+    """
+    topology = Topology(services, {}, [])
+    # /32 and /128 entries are VIPs already in place, not subnets.
+    networks = [(nic, net) for nic, net in host_interfaces(facts or {}) if net.size > 1]
+    labels_used = {}
+    result = []
+    for vip in sorted(set(netaddr.IPAddress(s["vip"]) for s in topology.services)):
+        holder = [nic for nic, net in networks if vip in net]
+        default = (facts or {}).get("default_ipv4" if vip.version == 4 else "default_ipv6") or {}
+        nic = holder[0] if holder else (interface or default.get("interface"))
+        if not nic:
+            raise TopologyError("VIP %s is in no subnet of this director and there is no default route: set director_vip_interface." % vip)
+        entry = {"address": str(vip), "prefix": 32 if vip.version == 4 else 128, "interface": nic, "label": None}
+        if vip.version == 4:
+            index = labels_used.get(nic, 0)
+            labels_used[nic] = index + 1
+            entry["label"] = "%s:%d" % (nic, index)
+        result.append(entry)
+    return result
+
+
 def fullnat_snat_rules(services):
     """[{family, vip, port, protocol}] of the FULLNAT services whose director traffic needs SNAT."""
     rules = []

@@ -17,6 +17,7 @@ import copy
 import pytest
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.lvs.topology.plugins.filter.lvs_director_vips import lvs_director_vips
 from ansible_collections.lvs.topology.plugins.filter.lvs_ipvs_config import lvs_ipvs_config
 from ansible_collections.lvs.topology.plugins.filter.lvs_nat_gateway import lvs_nat_gateway
 from ansible_collections.lvs.topology.plugins.filter.lvs_real_server_vips import lvs_real_server_vips
@@ -235,3 +236,23 @@ def test_missing_netaddr_is_reported_clearly(monkeypatch, hostvars):
         lvs_topology_problems(services(), hostvars, ["director"])
     with pytest.raises(AnsibleFilterError, match="netaddr is required"):
         lvs_ipvs_config(services(), hostvars, ["director"])
+
+
+def test_director_vips_go_on_the_client_facing_subnet_with_labels(hostvars):
+    model = services({}, {"name": "web2", "vip": "192.0.2.101"}, {"name": "web6", "vip": "2001:db8::100"},
+                     {"name": "far", "vip": "203.0.113.100", "forwarding_method": "tun", "real_servers": [{"host": "far1"}]})
+    director_facts = hostvars["director"]["ansible_facts"]
+    director_facts["default_ipv4"] = {"address": "198.51.100.1", "interface": "eth1"}
+    assert lvs_director_vips(model, director_facts) == [
+        {"address": "192.0.2.100", "prefix": 32, "interface": "eth0", "label": "eth0:0"},
+        {"address": "192.0.2.101", "prefix": 32, "interface": "eth0", "label": "eth0:1"},
+        {"address": "203.0.113.100", "prefix": 32, "interface": "eth1", "label": "eth1:0"},
+        {"address": "2001:db8::100", "prefix": 128, "interface": "eth0", "label": None},
+    ]
+    assert lvs_director_vips(model, director_facts, "eth9")[2]["interface"] == "eth9"
+
+
+def test_director_vip_without_a_home_fails_clearly(hostvars):
+    model = services({"vip": "203.0.113.100"})
+    with pytest.raises(AnsibleFilterError, match="VIP 203.0.113.100 is in no subnet of this director and there is no default route"):
+        lvs_director_vips(model, hostvars["director"]["ansible_facts"])
