@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a host module's main() in-process with canned command output and a temporary /proc/sys.
+
+Shared by the unit tests of vip_address, arp_suppress and lvs_sysctl.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from unittest import mock
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "host")
+
+
+def fixture_text(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+class ModuleExit(Exception):
+    """exit_json was called; .result holds its arguments."""
+
+    def __init__(self, result):
+        super(ModuleExit, self).__init__(result)
+        self.result = result
+
+
+class ModuleFail(ModuleExit):
+    """fail_json was called."""
+
+
+class FakeCommands(object):
+    """Answers run_command by the start of argv; records every call.
+
+    answers: list of (argv_prefix tuple, [(rc, out, err), ...]); the replies for one prefix are
+    used in turn and the last one repeats, so a re-read after a change can return new output.
+    """
+
+    def __init__(self, answers=None):
+        self.answers = list(answers or [])
+        self.calls = []
+
+    def __call__(self, module, argv, *args, **kwargs):
+        self.calls.append(list(argv))
+        for prefix, replies in self.answers:
+            if tuple(argv[:len(prefix)]) == tuple(prefix):
+                return replies.pop(0) if len(replies) > 1 else replies[0]
+        return 0, "", ""
+
+    def changing_calls(self, reads=(("/usr/sbin/ip", "-j"), ("/usr/bin/systemctl", "is-enabled"), ("/usr/bin/arping", "-V"))):
+        """The calls that are not read-only queries."""
+        return [call for call in self.calls if not any(tuple(call[:len(read)]) == read for read in reads)]
+
+
+def fake_bin_path(available=("ip", "systemctl", "modprobe")):
+    locations = {"ip": "/usr/sbin/ip", "systemctl": "/usr/bin/systemctl", "modprobe": "/usr/sbin/modprobe",
+                 "arping": "/usr/bin/arping"}
+
+    def get_bin_path(module, name, required=False, opt_dirs=None):
+        if name in available:
+            return locations[name]
+        if required:
+            module.fail_json(msg="Failed to find required executable %s" % name)
+        return None
+    return get_bin_path
+
+
+def run_module(main, args, commands=None, check_mode=False, diff=True, binaries=("ip", "systemctl", "modprobe")):
+    """Run main() with args; return the result dict, or raise ModuleFail with it."""
+    def exit_json(module, **result):
+        raise ModuleExit(result)
+
+    def fail_json(module, **result):
+        raise ModuleFail(result)
+
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    commands = commands if commands is not None else FakeCommands()
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), \
+            mock.patch.object(basic.AnsibleModule, "run_command", commands), \
+            mock.patch.object(basic.AnsibleModule, "get_bin_path", fake_bin_path(binaries)):
+        try:
+            main()
+        except ModuleFail:
+            raise
+        except ModuleExit as done:
+            return done.result
+    raise AssertionError("the module returned without exit_json or fail_json")
+
+
+class FakeProcSys(object):
+    """A temporary /proc/sys (and /etc/sysctl.d) for the sysctl helper; values are plain files."""
+
+    def __init__(self, root, monkeypatch, values=None):
+        self.proc = os.path.join(str(root), "proc", "sys")
+        self.sysctl_d = os.path.join(str(root), "etc", "sysctl.d")
+        os.makedirs(self.sysctl_d)
+        monkeypatch.setattr(_sysctl, "PROC_SYS", self.proc)
+        monkeypatch.setattr(_sysctl, "SYSCTL_D", self.sysctl_d)
+        for key, value in (values or {}).items():
+            self.set(key, value)
+
+    def set(self, key, value):
+        path = _sysctl.key_path(key)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        with open(path, "w") as handle:
+            handle.write("%s\n" % value)
+
+    def get(self, key):
+        return _sysctl.read_runtime_value(key)
+
+    def conf(self, purpose):
+        path = _sysctl.conf_path(purpose)
+        if not os.path.exists(path):
+            return None
+        with open(path) as handle:
+            return handle.read()
