@@ -120,13 +120,21 @@ Operation = namedtuple("Operation", "command service settings real_server")
 def normalise_address(value, what="address"):
     """Return (compressed address, family) or raise; addresses can never be read as options."""
     text = str(value).strip() if value is not None else ""
+    known = _NORMALISED_ADDRESSES.get(text)
+    if known is not None:
+        return known
     if "%" in text or "/" in text:
         raise IpvsInputError("%s %r is not a plain IPv4 or IPv6 address (no prefix length or zone index)." % (what, value))
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
         raise IpvsInputError("%s %r is not a valid IPv4 or IPv6 address." % (what, value))
-    return address.compressed, "ipv%d" % address.version
+    # Big tables repeat the same few addresses thousands of times; ipaddress is slow-ish.
+    known = _NORMALISED_ADDRESSES[text] = (address.compressed, "ipv%d" % address.version)
+    return known
+
+
+_NORMALISED_ADDRESSES = {}
 
 
 def address_family(address):
@@ -357,6 +365,8 @@ def parse_saved_table(text):
     Strict: an unknown token raises IpvsParseError naming it, it is never dropped.
     """
     table = OrderedDict()
+    # Every real-server line repeats its service's selector; read each selector once.
+    selectors = {}
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split()
         if not words or words[0].startswith("#"):
@@ -364,7 +374,10 @@ def parse_saved_table(text):
         try:
             if words[0] not in ("-A", "-a"):
                 raise IpvsParseError("unknown command %r" % words[0])
-            service, index = parse_service_words(words[1:])
+            selector = tuple(words[1:4] if words[1:2] == ["-f"] and words[3:4] == ["-6"] else words[1:3])
+            if selector not in selectors:
+                selectors[selector] = parse_service_words(words[1:])
+            service, index = selectors[selector]
             if words[0] == "-A":
                 table[service] = ServiceEntry(_parse_service_settings(service, words[1 + index:]))
             else:

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning: parameters -> desired table -> the exact ordered ipvsadm operations."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
+    IpvsInputError, apply_to_table, operation_line, parse_saved_table, plan_operations, render_diff, table_lines,
+)
+from ansible_collections.lvs.topology.plugins.modules.ipvs_table import desired_table
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import cases
+
+PLAN_CASES = cases("plan_cases.yml")
+BAD_INPUT_CASES = cases("bad_input_cases.yml")
+
+
+def plan(case):
+    have = parse_saved_table(case["have"])
+    desired, absent = desired_table(case["config"], case["state"], have)
+    return have, plan_operations(have, desired, absent, case["state"] == "overridden")
+
+
+@pytest.mark.parametrize("case", PLAN_CASES, ids=[case["name"] for case in PLAN_CASES])
+def test_plan_gives_the_exact_commands(case):
+    have, operations = plan(case)
+    assert [operation_line(operation) for operation in operations] == case["commands"]
+
+
+@pytest.mark.parametrize("case", PLAN_CASES, ids=[case["name"] for case in PLAN_CASES])
+def test_applying_the_plan_reaches_a_fixed_point(case):
+    """After the operations, planning the same request again finds nothing to do."""
+    have, operations = plan(case)
+    after = apply_to_table(have, operations)
+    desired, absent = desired_table(case["config"], case["state"], after)
+    assert plan_operations(after, desired, absent, case["state"] == "overridden") == []
+
+
+@pytest.mark.parametrize("case", BAD_INPUT_CASES, ids=[case["message"][:60] for case in BAD_INPUT_CASES])
+def test_bad_input_is_one_sentence_naming_the_value(case):
+    with pytest.raises(IpvsInputError) as error:
+        desired_table(case["config"], "merged", parse_saved_table(""))
+    message = str(error.value)
+    assert case["message"] in message
+    assert message.count("\n") == 0
+
+
+def test_plan_is_linear_and_a_weight_change_is_one_operation():
+    """20 000 rules plan in one pass; one changed weight is one -e."""
+    lines = []
+    for number in range(4000):
+        vip = "192.0.2.%d:%d" % (number % 250 + 1, 1000 + number)
+        lines.append("-A -t %s -s wlc" % vip)
+        lines += ["-a -t %s -r 198.51.100.%d:%s -g -w 1" % (vip, server, vip.split(":")[1]) for server in range(1, 5)]
+    have = parse_saved_table("\n".join(lines))
+    config = [{"address": service.address, "port": service.port,
+               "real_servers": [{"address": rs.address, "weight": 1} for rs in entry.real_servers.values()]}
+              for service, entry in have.items()]
+    config[1234]["real_servers"][2]["weight"] = 7
+    desired, absent = desired_table(config, "overridden", have)
+    operations = plan_operations(have, desired, absent, True)
+    assert [operation_line(operation) for operation in operations] == [
+        "-e -t 192.0.2.235:2234 -r 198.51.100.3:2234 -g -w 7"]
+    assert len(table_lines(have)) == 20000
+
+
+def test_diff_shows_only_the_affected_services():
+    have = parse_saved_table("-A -t 192.0.2.100:80 -s wlc\n-A -t 192.0.2.101:80 -s rr\n"
+                             "-a -t 192.0.2.101:80 -r 192.0.2.11:80 -g -w 1\n")
+    desired, absent = desired_table([{"address": "192.0.2.101", "port": 80, "scheduler": "wrr"}], "merged", have)
+    operations = plan_operations(have, desired, absent)
+    diff = render_diff(have, apply_to_table(have, operations), [want.service for want in desired])
+    assert diff == {
+        "before": "-A -t 192.0.2.101:80 -s rr\n-a -t 192.0.2.101:80 -r 192.0.2.11:80 -g -w 1\n",
+        "after": "-A -t 192.0.2.101:80 -s wrr\n-a -t 192.0.2.101:80 -r 192.0.2.11:80 -g -w 1\n",
+    }
+    # the live table object is not modified by computing the after state
+    assert table_lines(have)[1] == "-A -t 192.0.2.101:80 -s rr"
