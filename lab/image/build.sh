@@ -1,0 +1,69 @@
+#!/bin/sh
+# Build the lab's base image: Debian 12 (minbase) with Debian's own kernel, which has
+# ip_vs, every IPVS scheduler and ipip as modules. Called by `lab/labctl.py image`, which
+# passes the output directory (created here, atomically) and the Debian mirror read from
+# apt's configuration on this machine.
+#   build.sh OUTPUT_DIR MIRROR_URL
+set -eu
+
+out=$1
+mirror=$2
+recipe_dir=$(cd "$(dirname "$0")" && pwd)
+packages=$(grep -v '^#' "$recipe_dir/packages.txt" | tr '\n' ',' | sed 's/,*$//')
+
+work=$(mktemp -d "${out}.build.XXXXXX")
+root=$work/root
+cleanup() {
+    umount "$root/proc" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
+
+# Guest-side files of the recipe (identity unit, NIC naming, initramfs settings, fstab).
+cp -a "$recipe_dir/rootfs/." "$root/"
+chmod 0755 "$root/usr/local/sbin/lvs-lab-identity"
+
+# Nothing from the documentation is needed inside a lab VM; keeps the image small.
+cat > "$root/etc/dpkg/dpkg.cfg.d/lab-nodoc" <<'CFG'
+path-exclude=/usr/share/doc/*
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+CFG
+
+mount -t proc proc "$root/proc"
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y --no-install-recommends linux-image-amd64
+umount "$root/proc"
+
+# Drivers a QEMU guest never sees (GPUs, sound, wireless, USB, media...) are half of the
+# kernel's modules: dropping them keeps the image small and udev's coldplug short.
+for kernel_dir in "$root"/lib/modules/*; do
+    for unneeded in drivers/gpu drivers/media drivers/net/wireless drivers/infiniband drivers/staging \
+            drivers/bluetooth drivers/iio drivers/usb drivers/hid drivers/isdn drivers/mmc drivers/nfc \
+            sound net/wireless net/mac80211 net/bluetooth; do
+        rm -rf "${kernel_dir:?}/kernel/$unneeded"
+    done
+    chroot "$root" depmod "$(basename "$kernel_dir")"
+done
+
+# Services: the roles under test enable keepalived and configure nginx themselves; the
+# lab starts nginx only on hosts that serve pages. Timers and waits only cost boot time.
+chroot "$root" systemctl disable keepalived.service nginx.service >/dev/null 2>&1 || true
+chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+    e2scrub_reap.service fstrim.timer dpkg-db-backup.timer systemd-networkd-wait-online.service \
+    getty@.service getty-static.service >/dev/null 2>&1
+chroot "$root" systemctl enable systemd-networkd.service lvs-lab-identity.service >/dev/null
+rm -f "$root/etc/nginx/sites-enabled/default"
+rm -f "$root/etc/resolv.conf" && : > "$root/etc/resolv.conf"
+# restrict=on keeps the VMs offline: no apt index is useful inside them.
+chroot "$root" apt-get clean
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
+
+mkdir -p "$work/out"
+cp "$root"/boot/vmlinuz-* "$work/out/vmlinuz"
+cp "$root"/boot/initrd.img-* "$work/out/initrd.img"
+mkfs.ext4 -q -L lvslab -d "$root" "$work/out/base.raw" 2G
+mv "$work/out" "$out"
