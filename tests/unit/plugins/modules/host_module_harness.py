@@ -85,10 +85,13 @@ def run_module(main, args, commands=None, check_mode=False, diff=True, binaries=
 
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     commands = commands if commands is not None else FakeCommands()
+
+    def run_command(module, argv, *more, **options):
+        return commands(module, argv, *more, **options)
     with patch_module_args(args), \
             mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
             mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), \
-            mock.patch.object(basic.AnsibleModule, "run_command", commands), \
+            mock.patch.object(basic.AnsibleModule, "run_command", run_command), \
             mock.patch.object(basic.AnsibleModule, "get_bin_path", fake_bin_path(binaries)):
         try:
             main()

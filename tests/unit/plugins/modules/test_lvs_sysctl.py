@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.lvs.topology.plugins.module_utils import _host
+from ansible_collections.lvs.topology.plugins.modules import lvs_sysctl
+
+from host_module_harness import FakeCommands, FakeProcSys, ModuleFail, fixture_text, run_module
+
+DIRECTOR_SETTINGS = {"net.ipv4.vs.expire_nodest_conn": 1, "net.ipv4.vs.expire_quiescent_template": 1,
+                     "net.ipv4.vs.conntrack": 1}
+
+
+def captured_values(name):
+    """key -> value from a grep of /proc/sys captured on a lab VM (see the fixture's README)."""
+    values = {}
+    for line in fixture_text(name).splitlines():
+        path, value = line.split(":", 1)
+        values[path[len("/proc/sys/"):].replace("/", ".")] = value
+    return values
+
+
+@pytest.fixture
+def proc(tmp_path, monkeypatch):
+    values = captured_values("proc_sys_net_ipv4_conf.txt")
+    values.update(captured_values("proc_sys_net_ipv4_vs.txt"))
+    values["net.ipv4.ip_forward"] = "0"
+    monkeypatch.setattr(lvs_sysctl, "MODULES_LOAD_D", str(tmp_path / "modules-load.d"))
+    return FakeProcSys(tmp_path, monkeypatch, values)
+
+
+@pytest.fixture
+def ip_vs_loaded(monkeypatch):
+    def loaded(state):
+        monkeypatch.setattr(lvs_sysctl, "kernel_module_loaded", lambda name: state)
+        monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: state)
+    loaded(True)
+    return loaded
+
+
+def modules_load_text(tmp_path):
+    path = tmp_path / "modules-load.d" / "90-lvs-topology-director.conf"
+    return path.read_text() if path.exists() else None
+
+
+def test_ip_forward_changes_once(proc, ip_vs_loaded):
+    first = run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": 1}})
+    assert first["changed"] and proc.get("net.ipv4.ip_forward") == "1"
+    assert "net.ipv4.ip_forward = 1" in proc.conf("director")
+    assert first["modules_load_file"].endswith("90-lvs-topology-director.conf")
+    again = run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": True}})
+    assert not again["changed"]
+
+
+def test_ipvs_keys_also_list_ip_vs_for_boot(proc, ip_vs_loaded, tmp_path):
+    result = run_module(lvs_sysctl.main, {"settings": DIRECTOR_SETTINGS})
+    assert result["changed"]
+    assert sorted(result["runtime_changed"]) == ["net.ipv4.vs.conntrack", "net.ipv4.vs.expire_nodest_conn",
+                                                 "net.ipv4.vs.expire_quiescent_template"]
+    assert modules_load_text(tmp_path).endswith("\nip_vs\n")
+    removed = run_module(lvs_sysctl.main, {"settings": {"net.ipv4.vs.expire_nodest_conn": 0,
+                                                        "net.ipv4.vs.expire_quiescent_template": 0,
+                                                        "net.ipv4.vs.conntrack": None}, "state": "absent"})
+    assert removed["changed"] and proc.conf("director") is None and modules_load_text(tmp_path) is None
+    # null: the runtime value stays as it was.
+    assert proc.get("net.ipv4.vs.conntrack") == "1" and proc.get("net.ipv4.vs.expire_nodest_conn") == "0"
+
+
+def test_ip_vs_is_loaded_first_and_check_mode_loads_nothing(proc, ip_vs_loaded, tmp_path):
+    ip_vs_loaded(False)
+    commands = FakeCommands()
+    checked = run_module(lvs_sysctl.main, {"settings": DIRECTOR_SETTINGS}, commands=commands, check_mode=True)
+    assert checked["changed"] and commands.calls == [] and proc.conf("director") is None
+    run_module(lvs_sysctl.main, {"settings": DIRECTOR_SETTINGS}, commands=commands)
+    assert commands.calls == [["/usr/sbin/modprobe", "ip_vs"]]
+
+
+def test_unknown_key_refused_before_anything(proc, ip_vs_loaded):
+    with pytest.raises(ModuleFail) as failure:
+        run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": 1, "kernel.panic": 10}})
+    assert failure.value.result["msg"].startswith("lvs_sysctl does not manage kernel.panic: accepted keys are")
+    assert proc.get("net.ipv4.ip_forward") == "0"
+
+
+def test_key_missing_in_the_kernel_refused(proc, ip_vs_loaded):
+    with pytest.raises(ModuleFail) as failure:
+        run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": 1, "net.ipv4.vs.no_such_thing": 1}})
+    assert "no sysctl net.ipv4.vs.no_such_thing" in failure.value.result["msg"]
+    assert proc.get("net.ipv4.ip_forward") == "0" and proc.conf("director") is None
+
+
+def test_present_needs_values(proc, ip_vs_loaded):
+    with pytest.raises(ModuleFail) as failure:
+        run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": None}})
+    assert failure.value.result["msg"] == "net.ipv4.ip_forward has no value; with state=present every key needs one."
+
+
+def test_multi_value_setting_compares_with_the_kernels_tab(proc, ip_vs_loaded):
+    # The kernel prints sync_threshold as "3<TAB>50" (see the capture).
+    assert not run_module(lvs_sysctl.main, {"settings": {"net.ipv4.vs.sync_threshold": "3 50"}, "persistent": False})["changed"]
+
+
+def test_persistent_false_is_runtime_only(proc, ip_vs_loaded, tmp_path):
+    result = run_module(lvs_sysctl.main, {"settings": {"net.ipv4.vs.conntrack": 1}, "persistent": False})
+    assert result["changed"] and result["modules_load_file"] is None
+    assert proc.get("net.ipv4.vs.conntrack") == "1"
+    assert proc.conf("director") is None and not os.path.exists(str(tmp_path / "modules-load.d"))
