@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real-kernel LVS lab: QEMU guests on vde_switch segments, described by topology files.
 
@@ -54,7 +54,10 @@ MANAGEMENT_PCI_SLOT = 0x1f
 MAX_DATA_NICS = 8
 VM_MEMORY_MIB = int(os.environ.get('LVS_LAB_MEMORY_MIB', '512'))
 BOOT_TIMEOUT = float(os.environ.get('LVS_LAB_BOOT_TIMEOUT', '300'))
-KERNEL_CMDLINE = 'root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip mitigations=off'
+KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip mitigations=off '
+                  # Under TCG the clocksource watchdog wrongly drops the TSC for the HPET, whose
+                  # every read is an emulated device access.
+                  'tsc=reliable')
 
 
 class LabError(Exception):
@@ -254,6 +257,8 @@ def ensure_image(quiet_when_cached=False):
     for old in glob.glob(os.path.join(os.path.dirname(target), '*')):
         if os.path.isdir(old) and old != target and not _image_in_use(old):
             shutil.rmtree(old, ignore_errors=True)
+            if os.path.isfile(old + '.log'):
+                os.unlink(old + '.log')
     return target
 
 
@@ -584,8 +589,11 @@ def cmd_up(args):
             state = {'topology': topology['path'], 'image': image, 'ports': {}, 'key': instance.key,
                      'accel': choose_accelerator(image)}
         for host in topology['hosts']:
-            if host['name'] not in state['ports'] or not instance.vm_pid(host['name']):
-                state['ports'][host['name']] = state['ports'].get(host['name']) or free_port()
+            if host['name'] not in state['ports']:
+                port = free_port()
+                while port in state['ports'].values():
+                    port = free_port()
+                state['ports'][host['name']] = port
         instance.save_state(state)
         for segment in topology['segments']:
             start_switch(instance, segment)

@@ -23,7 +23,6 @@ debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
 
 # Guest-side files of the recipe (identity unit, NIC naming, initramfs settings, fstab).
 cp -a "$recipe_dir/rootfs/." "$root/"
-chmod 0755 "$root/usr/local/sbin/lvs-lab-identity"
 
 # Nothing from the documentation is needed inside a lab VM; keeps the image small.
 cat > "$root/etc/dpkg/dpkg.cfg.d/lab-nodoc" <<'CFG'

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Give a lab VM its identity at every boot.
 
@@ -7,12 +6,16 @@ QEMU's fw_cfg (opt/lvs/identity). This runs before systemd-networkd and sshd and
 only runtime or regenerated files, so the base addressing survives any reboot and a VM
 never keeps a stale identity.
 """
+from __future__ import absolute_import, division, print_function
+
 import ipaddress
 import json
 import os
 import socket
 import subprocess
 import sys
+
+__metaclass__ = type
 
 FW_CFG_IDENTITY = '/sys/firmware/qemu_fw_cfg/by_name/opt/lvs/identity/raw'
 NETWORK_DIR = '/run/systemd/network'
