@@ -53,11 +53,14 @@ FIRST_DATA_PCI_SLOT = 3
 MANAGEMENT_PCI_SLOT = 0x1f
 MAX_DATA_NICS = 8
 VM_MEMORY_MIB = int(os.environ.get('LVS_LAB_MEMORY_MIB', '512'))
-BOOT_TIMEOUT = float(os.environ.get('LVS_LAB_BOOT_TIMEOUT', '300'))
+BOOT_TIMEOUT = float(os.environ.get('LVS_LAB_BOOT_TIMEOUT', '600'))
 KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip mitigations=off '
                   # Under TCG the clocksource watchdog wrongly drops the TSC for the HPET, whose
                   # every read is an emulated device access.
-                  'tsc=reliable')
+                  'tsc=reliable '
+                  # Every console byte is an emulated UART access: log warnings and failed
+                  # units only, which is also what a failed boot needs to show.
+                  'loglevel=4 systemd.show_status=error')
 
 
 class LabError(Exception):
@@ -181,12 +184,12 @@ def _on_link(nics, address):
 
 # --------------------------------------------------------------------------- image
 
-def apt_mirror():
+def apt_mirror(apt_dir='/etc/apt'):
     """Return the Debian mirror apt already uses on this machine (deb822 or one-line style)."""
     if os.environ.get('LVS_LAB_MIRROR'):
         return os.environ['LVS_LAB_MIRROR']
     candidates = []
-    for path in sorted(glob.glob('/etc/apt/sources.list.d/*.sources')):
+    for path in sorted(glob.glob(os.path.join(apt_dir, 'sources.list.d', '*.sources'))):
         with open(path) as handle:
             for stanza in re.split(r'\n\s*\n', handle.read()):
                 fields = {}
@@ -197,7 +200,7 @@ def apt_mirror():
                     fields[key.strip().lower()] = value.split()
                 if 'deb' in fields.get('types', []) and fields.get('enabled', ['yes'])[0] != 'no':
                     candidates += [(uri, suite) for uri in fields.get('uris', []) for suite in fields.get('suites', [])]
-    for path in ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*.list')):
+    for path in [os.path.join(apt_dir, 'sources.list')] + sorted(glob.glob(os.path.join(apt_dir, 'sources.list.d', '*.list'))):
         if os.path.isfile(path):
             with open(path) as handle:
                 for line in handle:
@@ -208,7 +211,7 @@ def apt_mirror():
         # The main archive carries the plain suite (bookworm); -security/-updates mirrors do not.
         if '-' not in suite and not uri.rstrip('/').endswith('-security'):
             return uri
-    raise LabError('no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d; set LVS_LAB_MIRROR to one')
+    raise LabError('no Debian mirror found in %s/sources.list or %s/sources.list.d; set LVS_LAB_MIRROR to one' % (apt_dir, apt_dir))
 
 
 def recipe_hash():

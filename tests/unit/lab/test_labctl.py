@@ -1,0 +1,158 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the lab controller: topology validation, apt mirror discovery, inventory, QEMU argv."""
+from __future__ import absolute_import, division, print_function
+
+import os
+import sys
+
+import pytest
+import yaml
+
+__metaclass__ = type
+
+LAB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'lab')
+sys.path.insert(0, LAB_DIR)
+import labctl  # noqa: E402  pylint: disable=wrong-import-position
+
+SHIPPED_TOPOLOGIES = sorted(os.path.basename(name)[:-4] for name in os.listdir(os.path.join(LAB_DIR, 'topologies')) if name.endswith('.yml'))
+
+
+def write_topology(tmp_path, host_nic, segment_prefix='192.0.2.0/25', extra_host=None):
+    host = {'role': 'real_server', 'nics': [dict({'segment': 'lan'}, **host_nic)]}
+    host.update(extra_host or {})
+    path = tmp_path / 'case.yml'
+    path.write_text(yaml.safe_dump({'segments': {'lan': {'ipv4': segment_prefix}}, 'hosts': {'web01': host}}))
+    return str(path)
+
+
+@pytest.mark.parametrize('name', SHIPPED_TOPOLOGIES)
+def test_shipped_topologies_are_valid(name):
+    topology = labctl.load_topology(name)
+    assert topology['hosts']
+    for host in topology['hosts']:
+        assert [nic['name'] for nic in host['nics']] == ['eth%d' % i for i in range(len(host['nics']))]
+
+
+def test_dr_has_the_course_notes_hosts():
+    topology = labctl.load_topology('dr')
+    roles = {host['name']: host['role'] for host in topology['hosts']}
+    assert roles == {'client': 'client', 'router': 'router', 'lvs': 'director', 'rs1': 'real_server', 'rs2': 'real_server'}
+    router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
+    assert router['forwarding'] and router['nics'][0]['segment'] == 'lan'
+
+
+def test_nat_real_servers_serve_8080_and_use_the_dip():
+    topology = labctl.load_topology('nat')
+    for host in topology['hosts']:
+        if host['role'] == 'real_server':
+            assert host['web_ports'] == [80, 8080]
+            assert host['gateway4'] == '198.51.100.1'
+
+
+@pytest.mark.parametrize('address', ['10.0.0.5/25', '192.168.1.10/24', '172.16.0.1/16', '8.8.8.8/32'])
+def test_non_documentation_ipv4_is_refused(tmp_path, address):
+    with pytest.raises(labctl.LabError, match='outside the lab address ranges'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': address}, segment_prefix='192.0.2.0/25'))
+
+
+def test_non_documentation_ipv6_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match=r'web01 eth0 ipv6: fd00::5/64 is outside'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25', 'ipv6': 'fd00::5/64'}))
+
+
+def test_private_segment_prefix_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match='segment lan ipv4: 10.0.0.0/24 is outside'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '10.0.0.5/24'}, segment_prefix='10.0.0.0/24'))
+
+
+def test_management_range_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match='192.0.2.248/29, kept for the management NIC'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.253/29'}, segment_prefix='192.0.2.248/29'))
+
+
+def test_address_outside_its_segment_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match='not inside segment lan'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '198.51.100.5/25'}))
+
+
+def test_gateway_not_on_link_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match='gateway4 198.51.100.1 is not on any'):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'gateway4': '198.51.100.1'}))
+
+
+def test_unknown_role_is_refused(tmp_path):
+    with pytest.raises(labctl.LabError, match="role 'balancer' is not one of"):
+        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'role': 'balancer'}))
+
+
+def test_required_topologies_are_shipped():
+    assert {'single', 'nat', 'dr', 'tun', 'ha'} <= set(SHIPPED_TOPOLOGIES)
+
+
+def test_unknown_topology_lists_the_known_ones():
+    with pytest.raises(labctl.LabError, match=r"unknown topology 'nope': expected one of dr, .*single"):
+        labctl.load_topology('nope')
+
+
+def test_mirror_from_deb822_sources(tmp_path):
+    (tmp_path / 'sources.list.d').mkdir()
+    (tmp_path / 'sources.list.d' / 'debian.sources').write_text(
+        'Types: deb\n# a comment\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n\n'
+        'Types: deb deb-src\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n')
+    assert labctl.apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
+
+
+def test_mirror_from_one_line_sources_list(tmp_path):
+    (tmp_path / 'sources.list').write_text(
+        '# comment\ndeb http://security.example/debian-security bookworm-security main\n'
+        'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\n')
+    assert labctl.apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
+
+
+def test_no_mirror_is_a_clear_error(tmp_path):
+    with pytest.raises(labctl.LabError, match='set LVS_LAB_MIRROR'):
+        labctl.apt_mirror(str(tmp_path))
+
+
+@pytest.fixture
+def dr_instance(tmp_path, monkeypatch):
+    monkeypatch.setattr(labctl, 'STATE_ROOT', str(tmp_path))
+    instance = labctl.Instance('lab-test')
+    os.makedirs(instance.dir)
+    topology = labctl.load_topology('dr')
+    state = {'ports': {host['name']: 40000 + host['index'] for host in topology['hosts']},
+             'image': '/images/x', 'accel': 'tcg', 'key': instance.key}
+    return instance, topology, state
+
+
+def test_inventory_groups_and_host_vars(dr_instance):
+    instance, topology, state = dr_instance
+    topology['inventory_vars'] = {'lvs_virtual_services': [{'address': '192.0.2.100'}]}
+    labctl.write_inventory(instance, topology, state)
+    with open(instance.inventory) as handle:
+        inventory = yaml.safe_load(handle)['all']
+    assert inventory['vars'] == {'lvs_virtual_services': [{'address': '192.0.2.100'}]}
+    assert sorted(inventory['children']['real_servers']['hosts']) == ['rs1', 'rs2']
+    assert list(inventory['children']['directors']['hosts']) == ['lvs']
+    assert list(inventory['children']['routers']['hosts']) == ['router']
+    rs1 = inventory['hosts']['rs1']
+    assert rs1['ansible_host'] == '127.0.0.1' and rs1['ansible_port'] == 40003 and rs1['ansible_user'] == 'root'
+    assert os.path.isabs(rs1['ansible_ssh_private_key_file'])
+    assert 'IdentitiesOnly=yes' in rs1['ansible_ssh_common_args'] and 'StrictHostKeyChecking=no' in rs1['ansible_ssh_common_args']
+    assert rs1['lab_role'] == 'real_server' and rs1['lab_default_gateway'] == '192.0.2.1'
+    assert rs1['lab_nics'] == [{'name': 'eth0', 'segment': 'lan', 'mac': '52:54:00:4c:04:01',
+                                'ipv4': '192.0.2.11/25', 'ipv6': '2001:db8:0:2::11/64'}]
+    assert 'lab_default_gateway' not in inventory['hosts']['router']
+
+
+def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
+    instance, topology, state = dr_instance
+    router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
+    argv = labctl.qemu_argv(instance, state, router)
+    netdevs = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-netdev']
+    assert [n.split(',')[0] for n in netdevs] == ['vde', 'vde', 'user']
+    assert 'restrict=on' in netdevs[2] and 'hostfwd=tcp:127.0.0.1:40001-192.0.2.252:22' in netdevs[2]
+    assert not any('tap' in arg or 'bridge' in arg for arg in argv)
+    devices = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-device' and 'virtio-net' in argv[i + 1]]
+    assert devices[0].endswith('mac=52:54:00:4c:02:01,addr=0x3') and devices[-1].endswith('addr=0x1f')
+    assert argv[argv.index('-m') + 1] == '512'
