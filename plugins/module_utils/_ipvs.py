@@ -274,6 +274,14 @@ def _take_value(words, index, option):
     return words[index + 1]
 
 
+def parse_fwmark(text):
+    """ipvsadm 1.31 prints marks with %d, so marks above 2147483647 come out negative ("-f -1")."""
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isdigit():
+        raise IpvsParseError("cannot read fwmark %r" % text)
+    return int(text) & MAX_FWMARK
+
+
 def parse_service_words(words):
     """Read the service selector at the start of words; return (VirtualService, next index)."""
     if not words:
@@ -283,12 +291,10 @@ def parse_service_words(words):
         address, port = split_address_port(_take_value(words, 0, switch))
         return VirtualService(PROTOCOL_BY_SWITCH[switch], address_family(address), address, port, None), 2
     if switch == "-f":
-        mark = _take_value(words, 0, switch)
-        if not mark.isdigit():
-            raise IpvsParseError("cannot read fwmark %r" % mark)
+        mark = parse_fwmark(_take_value(words, 0, switch))
         if len(words) > 2 and words[2] == "-6":
-            return VirtualService("fwmark", "ipv6", None, None, int(mark)), 3
-        return VirtualService("fwmark", "ipv4", None, None, int(mark)), 2
+            return VirtualService("fwmark", "ipv6", None, None, mark), 3
+        return VirtualService("fwmark", "ipv4", None, None, mark), 2
     raise IpvsParseError("unknown service selector %r" % switch)
 
 

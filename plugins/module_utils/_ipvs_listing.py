@@ -16,7 +16,7 @@ __metaclass__ = type
 import re
 from collections import OrderedDict
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsParseError, VirtualService, split_address_port
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsParseError, VirtualService, parse_fwmark, split_address_port
 
 LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 STATS_FIELDS = ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")
@@ -44,10 +44,11 @@ def _listed_service(words):
         address, port = split_address_port(words[1])
         family = "ipv6" if ":" in address else "ipv4"
         return VirtualService(LISTING_PROTOCOLS[words[0]], family, address, port, None), words[2:]
-    if words[0] == "FWM" and len(words) > 1 and words[1].isdigit():
+    if words[0] == "FWM" and len(words) > 1:
+        mark = parse_fwmark(words[1])
         if len(words) > 2 and words[2] == "IPv6":
-            return VirtualService("fwmark", "ipv6", None, None, int(words[1])), words[3:]
-        return VirtualService("fwmark", "ipv4", None, None, int(words[1])), words[2:]
+            return VirtualService("fwmark", "ipv6", None, None, mark), words[3:]
+        return VirtualService("fwmark", "ipv4", None, None, mark), words[2:]
     raise IpvsParseError("unknown service line %r" % " ".join(words))
 
 

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The parsers on real ipvsadm 1.31 output captured from a lab VM (see fixtures/ipvs/capture.sh)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
+    IpvsParseError, RealServer, ServiceSettings, VirtualService, parse_saved_table, table_lines, with_thresholds,
+)
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
+    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
+)
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
+
+SAVED = captured("save_all_features.txt")
+WEB = VirtualService("tcp", "ipv4", "192.0.2.102", 80, None)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return parse_saved_table(SAVED)
+
+
+def test_every_scheduler_of_the_kernel_is_read(table):
+    schedulers = set(entry.settings.scheduler for entry in table.values())
+    assert schedulers == {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
+
+
+@pytest.mark.parametrize("service, settings", [
+    (VirtualService("tcp", "ipv4", "192.0.2.101", 80, None), ServiceSettings("sh", ("sh-fallback", "sh-port"), 0, None, None, False)),
+    (VirtualService("tcp", "ipv4", "192.0.2.101", 82, None), ServiceSettings("mh", ("mh-port",), 0, None, None, False)),
+    (VirtualService("tcp", "ipv4", "192.0.2.102", 0, None), ServiceSettings("wlc", (), 300, "255.255.255.0", None, False)),
+    (VirtualService("udp", "ipv4", "192.0.2.102", 5060, None), ServiceSettings("rr", (), 60, None, "sip", False)),
+    (VirtualService("udp", "ipv4", "192.0.2.102", 53, None), ServiceSettings("rr", (), 0, None, None, True)),
+    (VirtualService("sctp", "ipv4", "192.0.2.102", 3868, None), ServiceSettings("rr", (), 0, None, None, False)),
+    (VirtualService("tcp", "ipv6", "2001:db8::100", 443, None), ServiceSettings("wlc", (), 120, 64, None, False)),
+    (VirtualService("fwmark", "ipv6", None, None, 8), ServiceSettings("wlc", (), 60, 96, None, False)),
+    # ipvsadm prints the mark with %d: "-A -f -1" is fwmark 4294967295
+    (VirtualService("fwmark", "ipv4", None, None, 4294967295), ServiceSettings("rr", (), 0, None, None, False)),
+])
+def test_service_settings(table, service, settings):
+    assert table[service].settings == settings
+
+
+@pytest.mark.parametrize("key, real_server", [
+    (("198.51.100.12", 8080), RealServer("198.51.100.12", 8080, "nat", 2, 0, 0, None, None, None)),
+    (("203.0.113.13", 80), RealServer("203.0.113.13", 80, "tun", 3, 0, 0, "ipip", None, None)),
+    (("203.0.113.14", 80), RealServer("203.0.113.14", 80, "tun", 1, 0, 0, "gue", 6080, "csum")),
+    (("203.0.113.15", 80), RealServer("203.0.113.15", 80, "tun", 1, 0, 0, "gue", 6081, "remcsum")),
+    (("203.0.113.16", 80), RealServer("203.0.113.16", 80, "tun", 1, 0, 0, "gre", None, "nocsum")),
+    (("203.0.113.17", 80), RealServer("203.0.113.17", 80, "tun", 1, 0, 0, "gre", None, "csum")),
+    (("203.0.113.18", 80), RealServer("203.0.113.18", 80, "dr", 0, 0, 0, None, None, None)),
+])
+def test_real_servers_of_every_forwarding_and_tunnel_kind(table, key, real_server):
+    assert table[WEB].real_servers[key] == real_server
+
+
+def test_mixed_family_and_fwmark_real_servers(table):
+    ipv6 = table[VirtualService("tcp", "ipv6", "2001:db8::100", 443, None)].real_servers
+    assert list(ipv6) == [("203.0.113.19", 443), ("2001:db8::11", 443), ("2001:db8::12", 8443)]
+    assert table[VirtualService("fwmark", "ipv6", None, None, 8)].real_servers[("2001:db8::11", 0)].forwarding_method == "dr"
+
+
+def test_rendering_reproduces_the_save_output_line_for_line(table):
+    expected = SAVED.replace("-A -f -1 ", "-A -f 4294967295 ").splitlines()
+    assert table_lines(table) == expected
+
+
+def test_thresholds_come_from_the_thresholds_listing():
+    table = parse_saved_table(SAVED)
+    with_thresholds(table, real_server_thresholds(parse_listing(captured("thresholds_all_features.txt"))))
+    assert table[WEB].real_servers[("192.0.2.11", 80)][4:6] == (100, 50)
+    assert "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50" in table_lines(table)
+
+
+@pytest.mark.parametrize("name", ["list_all_features.txt", "stats_all_features.txt", "rate_all_features.txt",
+                                  "thresholds_all_features.txt"])
+def test_every_listing_names_the_same_services_and_real_servers(table, name):
+    listing = parse_listing(captured(name))
+    assert (listing.version, listing.table_size) == ("1.2.1", 4096)
+    assert list(listing.services) == list(table)
+    for service, listed in listing.services.items():
+        assert sorted(listed["real_servers"]) == sorted(table[service].real_servers)
+
+
+def test_service_listing_without_version_line():
+    listing = parse_listing(captured("thresholds_one_service.txt"))
+    assert listing.version is None
+    assert listing.services[WEB]["real_servers"][("203.0.113.17", 80)] == ["0", "0", "3", "0"]
+
+
+def test_connections_timeouts_and_daemons():
+    entries, total = parse_connections(captured("connections.txt"), 2)
+    assert total == 4
+    assert entries[0] == {"protocol": "tcp", "expires": 53, "state": "SYN_RECV", "source": "192.0.2.10:55840",
+                          "virtual": "192.0.2.102:80", "destination": "203.0.113.17:80"}
+    assert parse_timeouts(captured("timeout.txt")) == {"tcp": 900, "tcpfin": 120, "udp": 300}
+    assert parse_daemons(captured("daemon.txt")) == [{"state": "master", "mcast_interface": "eth0", "syncid": 5, "maxlen": 1472,
+                                                      "group": "224.0.0.81", "port": 8848, "ttl": 1}]
+    assert parse_daemons("") == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("-A -t 192.0.2.1:80 -s wlc -Z\n", "unknown token '-Z' in a service line"),
+    ("-A -t 192.0.2.1:80 -s wlc -b flag-1\n", "unknown scheduler flag 'flag-1' for scheduler wlc"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 1 --tun-bogus\n", "unknown token '--tun-bogus'"),
+    ("-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 1\n", "real server for tcp 192.0.2.1:80 before its service"),
+    ("-X -t 192.0.2.1:80\n", "unknown command '-X'"),
+    ("-A -t 192.0.2.1:http -s wlc\n", "cannot read address:port '192.0.2.1:http'"),
+    ("-A -t 192.0.2.1:80 -s\n", "option -s has no value"),
+    ("-A -q 192.0.2.1:80 -s wlc\n", "unknown service selector '-q'"),
+])
+def test_the_save_parser_is_strict(text, message):
+    with pytest.raises(IpvsParseError) as error:
+        parse_saved_table(text)
+    assert message in str(error.value)
+    assert "line " in str(error.value)
+
+
+@pytest.mark.parametrize("parse, text", [
+    (parse_listing, "BOGUS 192.0.2.1:80 wlc\n"),
+    (parse_listing, "  -> 192.0.2.11:80 Route 1 0 0\n"),
+    (parse_timeouts, "Timeout: 1 2\n"),
+    (parse_daemons, "master sync daemon mcast=eth0\n"),
+])
+def test_the_listing_parsers_are_strict(parse, text):
+    with pytest.raises(IpvsParseError):
+        parse(text)

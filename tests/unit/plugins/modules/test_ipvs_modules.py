@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The IPVS modules' main flows with ipvsadm answered from output captured on a lab VM."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+import host_module_harness
+from host_module_harness import ModuleFail, run_module
+
+from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host
+from ansible_collections.lvs.topology.plugins.modules import ipvs_info, ipvs_real_server, ipvs_service, ipvs_table
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
+
+IPVSADM = "/usr/sbin/ipvsadm"
+MODPROBE = "/usr/sbin/modprobe"
+READS = (("-Sn",), ("-Ln",), ("-L",), ("-Lcn",))
+EMPTY_THRESHOLDS = captured("thresholds_empty.txt")
+
+
+class FakeIpvsadm(object):
+    """run_command for ipvsadm and modprobe: canned listings, recorded changes, scripted failures.
+
+    outputs maps an ipvsadm argument tuple (after the binary) to stdout; fail maps the first
+    word of a changing call ('-R', '-A', ...) or 'modprobe' to (rc, stderr).
+    """
+
+    def __init__(self, outputs=None, fail=None):
+        self.outputs = {("-Sn",): "", ("-Ln", "--thresholds"): EMPTY_THRESHOLDS}
+        self.outputs.update(outputs or {})
+        self.fail = dict(fail or {})
+        self.calls = []
+
+    def __call__(self, module, argv, data=None, **kwargs):
+        self.calls.append((list(argv), data))
+        if argv[0] == MODPROBE:
+            rc, err = self.fail.get("modprobe", (0, ""))
+            return rc, "", err
+        arguments = tuple(argv[1:])
+        if arguments in self.outputs:
+            return 0, self.outputs[arguments], ""
+        if arguments[:1] in READS:
+            raise AssertionError("unexpected read %r" % (argv,))
+        rc, err = self.fail.pop(arguments[0], (0, ""))
+        return rc, "", err
+
+    def changes(self):
+        """The calls that change something: everything but the listings."""
+        return [(argv, data) for argv, data in self.calls if argv[0] == MODPROBE or tuple(argv[1:2]) not in READS]
+
+
+def ipvs_bin_path(available):
+    locations = {"ipvsadm": IPVSADM, "modprobe": MODPROBE}
+
+    def get_bin_path(module, name, required=False, opt_dirs=None):
+        return locations[name]
+    return get_bin_path
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    """A kernel with IPVS loaded; .missing names kernel modules that are not loaded yet."""
+    class Kernel(object):
+        missing = set()
+        ipvs = True
+    state = Kernel()
+    monkeypatch.setattr(host_module_harness, "fake_bin_path", ipvs_bin_path)
+    monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: name not in state.missing)
+    monkeypatch.setattr(_ipvs_host.IpvsHost, "ipvs_present", lambda self: state.ipvs)
+    return state
+
+
+def live(name="all_features"):
+    """The captured table: ipvsadm -Sn and -Ln --thresholds of the same VM state."""
+    return {("-Sn",): captured("save_%s.txt" % name), ("-Ln", "--thresholds"): captured("thresholds_%s.txt" % name)}
+
+
+def test_service_create_is_one_argv_call(kernel):
+    fake = FakeIpvsadm()
+    result = run_module(ipvs_service.main, dict(address="192.0.2.100", port=80, scheduler="wrr", persistence_timeout=20), fake)
+    assert result["changed"] is True
+    assert result["commands"] == ["-A -t 192.0.2.100:80 -s wrr -p 20"]
+    assert fake.changes() == [([IPVSADM, "-A", "-t", "192.0.2.100:80", "-s", "wrr", "-p", "20"], None)]
+    assert result["diff"] == {"before": "", "after": "-A -t 192.0.2.100:80 -s wrr -p 20\n"}
+
+
+def test_check_mode_runs_nothing(kernel):
+    fake = FakeIpvsadm()
+    result = run_module(ipvs_service.main, dict(address="192.0.2.100", port=80), fake, check_mode=True)
+    assert result["changed"] is True
+    assert result["commands"] == ["-A -t 192.0.2.100:80 -s wlc"]
+    assert fake.changes() == []
+
+
+def test_captured_service_and_pool_is_unchanged(kernel):
+    """Thresholds come from --thresholds (the save format omits them) and match."""
+    fake = FakeIpvsadm(live())
+    pool = [
+        dict(address="192.0.2.11", upper_threshold=100, lower_threshold=50),
+        dict(address="198.51.100.12", port=8080, forwarding_method="nat", weight=2),
+        dict(address="203.0.113.13", forwarding_method="tun", weight=3),
+        dict(address="203.0.113.14", forwarding_method="tun", tunnel_type="gue", tunnel_port=6080, tunnel_checksum="csum"),
+        dict(address="203.0.113.15", forwarding_method="tun", tunnel_type="gue", tunnel_port=6081, tunnel_checksum="remcsum"),
+        dict(address="203.0.113.16", forwarding_method="tun", tunnel_type="gre"),
+        dict(address="203.0.113.17", forwarding_method="tun", tunnel_type="gre", tunnel_checksum="csum"),
+        dict(address="203.0.113.18", weight=0),
+    ]
+    result = run_module(ipvs_service.main, dict(address="192.0.2.102", port=80, scheduler="wrr", persistence_timeout=20,
+                                                real_servers=pool), fake)
+    assert result["changed"] is False
+    assert result["commands"] == []
+    assert fake.changes() == []
+
+
+def test_gathered_config_fed_back_overridden_changes_nothing(kernel):
+    fake = FakeIpvsadm(live())
+    gathered = run_module(ipvs_table.main, dict(state="gathered"), fake)["gathered"]
+    assert len(gathered) == 25
+    assert sum(len(service["real_servers"]) for service in gathered) == 28
+    result = run_module(ipvs_table.main, dict(state="overridden", config=gathered), fake)
+    assert (result["changed"], result["commands"], fake.changes()) == (False, [], [])
+
+
+def test_many_operations_go_as_one_batch_on_stdin(kernel):
+    fake = FakeIpvsadm(live())
+    result = run_module(ipvs_table.main, dict(state="overridden", config=[
+        dict(address="192.0.2.102", port=80, scheduler="wrr", persistence_timeout=20,
+             real_servers=[dict(address="192.0.2.11", weight=5, upper_threshold=100, lower_threshold=50)]),
+        dict(address="192.0.2.200", port=80, real_servers=[dict(address="192.0.2.11")]),
+    ]), fake)
+    batch = [
+        "-A -t 192.0.2.200:80 -s wlc",
+        "-e -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 5 -x 100 -y 50",
+        "-a -t 192.0.2.200:80 -r 192.0.2.11:80 -g -w 1",
+    ]
+    assert result["commands"][:3] == batch
+    deletes = result["commands"][3:]
+    assert len([line for line in deletes if line.startswith("-d ")]) == 7
+    assert len([line for line in deletes if line.startswith("-D ")]) == 24
+    assert fake.changes() == [([IPVSADM, "-R"], "".join(line + "\n" for line in result["commands"]))]
+
+
+def test_kernel_rejection_in_a_batch_restores_the_table(kernel):
+    """ipvsadm -R exits 0 after a rejected line; stderr alone must trigger the rollback."""
+    fake = FakeIpvsadm(live(), fail={"-R": (0, "No such file or directory\n")})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, dict(state="deleted"), fake)
+    result = failure.value.result
+    assert "ipvsadm rejected a batch of 25 operations (No such file or directory)" in result["msg"]
+    assert "the table was restored to its state before this task" in result["msg"]
+    # The restore differs from ipvsadm's own save in two places, both on purpose: the thresholds
+    # -Sn omits, and fwmark 4294967295 that ipvsadm 1.31 saves as "-f -1" but cannot read back.
+    saved = captured("save_all_features.txt").replace(
+        "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1\n", "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50\n").replace(
+        "-A -f -1 -s rr\n", "-A -f 4294967295 -s rr\n")
+    assert [call for call in fake.changes()][1:] == [([IPVSADM, "-C"], None), ([IPVSADM, "-R"], saved)]
+
+
+def test_kernel_rejection_of_an_argv_call_restores_the_table(kernel):
+    fake = FakeIpvsadm(live(), fail={"-a": (255, "Memory allocation problem\n")})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_service.main, dict(address="192.0.2.200", port=80, real_servers=[dict(address="192.0.2.11")]), fake)
+    assert failure.value.result["msg"] == (
+        "ipvsadm rejected -a -t 192.0.2.200:80 -r 192.0.2.11:80 -g -w 1 (Memory allocation problem); "
+        "the table was restored to its state before this task.")
+    assert [argv[1] for argv, data in fake.changes()] == ["-A", "-a", "-C", "-R"]
+
+
+def test_failed_restore_says_so_and_returns_the_lines(kernel):
+    fake = FakeIpvsadm(fail={"-A": (255, "boom\n"), "-C": (1, "cannot flush\n")})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_service.main, dict(address="192.0.2.200", port=80), fake)
+    assert "restoring the previous table failed too (cannot flush)" in failure.value.result["msg"]
+    assert failure.value.result["restore_lines"] == []
+
+
+def test_ip_vs_is_loaded_when_absent_and_not_in_check_mode(kernel):
+    kernel.ipvs = False
+    kernel.missing = {"ip_vs", "ip_vs_wlc"}
+    fake = FakeIpvsadm()
+    checked = run_module(ipvs_service.main, dict(address="192.0.2.100", port=80), fake, check_mode=True)
+    assert checked["changed"] is True and fake.calls == []
+    result = run_module(ipvs_service.main, dict(address="192.0.2.100", port=80), fake)
+    assert result["changed"] is True
+    assert [argv for argv, data in fake.changes()] == [
+        [MODPROBE, "ip_vs"], [MODPROBE, "ip_vs_wlc"], [IPVSADM, "-A", "-t", "192.0.2.100:80", "-s", "wlc"]]
+
+
+def test_no_ipvs_in_the_kernel_is_one_sentence(kernel):
+    kernel.ipvs = False
+    kernel.missing = {"ip_vs"}
+    fake = FakeIpvsadm(fail={"modprobe": (1, "modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0-37-amd64\n")})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_service.main, dict(address="192.0.2.100", port=80), fake)
+    assert failure.value.result["msg"] == ("the kernel has no IPVS support (modprobe ip_vs failed: "
+                                           "modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0-37-amd64)")
+
+
+def test_absent_service_without_ipvs_loads_nothing(kernel):
+    kernel.ipvs = False
+    fake = FakeIpvsadm()
+    result = run_module(ipvs_service.main, dict(address="192.0.2.100", port=80, state="absent"), fake)
+    assert (result["changed"], fake.calls) == (False, [])
+
+
+def test_missing_scheduler_module_fails_before_any_change(kernel):
+    kernel.missing = {"ip_vs_mh"}
+    fake = FakeIpvsadm(live(), fail={"modprobe": (1, "modprobe: FATAL: Module ip_vs_mh is blacklisted\n")})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_service.main, dict(address="192.0.2.100", port=80, scheduler="mh"), fake)
+    assert failure.value.result["msg"] == ("Scheduler mh needs the kernel module ip_vs_mh, which cannot be loaded: "
+                                           "modprobe: FATAL: Module ip_vs_mh is blacklisted")
+    assert [argv[0] for argv, data in fake.changes()] == [MODPROBE]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(address="-C", port=80), "Virtual service address '-C' is not a valid IPv4 or IPv6 address."),
+    (dict(address="192.0.2.100", port=80, real_servers=[dict(address="192.0.2.11"), dict(address="192.0.2.11")]),
+     "real_servers[1] repeats real server 192.0.2.11 port 80 of tcp 192.0.2.100:80; list each real server once."),
+    (dict(protocol="fwmark", fwmark=7, scheduler="sh", scheduler_flags=["mh-port"]),
+     "scheduler flag mh-port does not belong to scheduler sh (it takes sh-fallback, sh-port)."),
+])
+def test_service_bad_input_changes_nothing(kernel, args, message):
+    fake = FakeIpvsadm(live())
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_service.main, args, fake)
+    assert failure.value.result["msg"] == message
+    assert fake.changes() == []
+
+
+def test_real_server_needs_an_existing_service(kernel):
+    fake = FakeIpvsadm(live())
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_real_server.main, dict(virtual_service=dict(address="192.0.2.250", port=80), address="192.0.2.11"), fake)
+    assert failure.value.result["msg"] == ("Virtual service tcp 192.0.2.250:80 does not exist; "
+                                           "create it first with lvs.topology.ipvs_service.")
+
+
+def test_real_server_edit_keeps_identity_and_uses_e(kernel):
+    """Seed: ipvsadm -e -t VIP:80 -r RIP:80 -m -w 2 on a DR real server."""
+    fake = FakeIpvsadm(live())
+    result = run_module(ipvs_real_server.main, dict(
+        virtual_service=dict(protocol="fwmark", fwmark=7), address="192.0.2.11", forwarding_method="nat", weight=2), fake)
+    assert result["commands"] == ["-e -f 7 -r 192.0.2.11:0 -m -w 2"]
+    assert fake.changes() == [([IPVSADM, "-e", "-f", "7", "-r", "192.0.2.11:0", "-m", "-w", "2"], None)]
+
+
+@pytest.mark.parametrize("address, port, active, polls", [
+    ("203.0.113.17", 80, 3, 3),      # three connections stay: reported after the timeout
+    ("198.51.100.12", 8080, 0, 1),   # nothing active: no waiting at all
+])
+def test_drain_reports_what_remained(kernel, monkeypatch, address, port, active, polls):
+    outputs = live()
+    outputs[("-Ln", "--thresholds", "-t", "192.0.2.102:80")] = captured("thresholds_one_service.txt")
+    fake = FakeIpvsadm(outputs)
+    clock = [1000.0]
+    monkeypatch.setattr(_ipvs_host.time, "time", lambda: clock[0])
+    monkeypatch.setattr(_ipvs_host.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    result = run_module(ipvs_real_server.main, dict(
+        virtual_service=dict(address="192.0.2.102", port=80), address=address, port=port,
+        state="drained", drain_timeout=2), fake)
+    assert result["commands"] == [fake_line for fake_line in result["commands"] if " -w 0" in fake_line]
+    assert len(result["commands"]) == 1
+    assert (result["active_connections"], result["drained"]) == (active, active == 0)
+    assert len([argv for argv, data in fake.calls if argv[-2:] == ["-t", "192.0.2.102:80"]]) == polls
+
+
+def test_info_reports_counters_timeouts_daemons_and_connections(kernel):
+    outputs = live()
+    outputs.update({
+        ("-Ln", "--stats", "--exact"): captured("stats_all_features.txt"),
+        ("-Ln", "--rate", "--exact"): captured("rate_all_features.txt"),
+        ("-L", "--timeout"): captured("timeout.txt"),
+        ("-L", "--daemon"): captured("daemon.txt"),
+        ("-Lcn",): captured("connections.txt"),
+    })
+    fake = FakeIpvsadm(outputs)
+    result = run_module(ipvs_info.main, dict(connections=True, connection_limit=2), fake)
+    assert result["changed"] is False and fake.changes() == []
+    assert result["version"] == "1.2.1" and result["table_size"] == 4096
+    assert result["timeouts"] == {"tcp": 900, "tcpfin": 120, "udp": 300}
+    assert [daemon["state"] for daemon in result["sync_daemons"]] == ["master"]
+    assert len(result["connections"]) == 2 and result["connection_count"] >= 2
+    web = [service for service in result["services"] if service.get("address") == "192.0.2.102" and service["port"] == 80][0]
+    assert web["stats"]["connections"] >= result["connection_count"] - 1
+    assert set(web["rates"]) == {"connections_per_second", "packets_in_per_second", "packets_out_per_second",
+                                 "bytes_in_per_second", "bytes_out_per_second"}
+    assert all("active_connections" in server for server in web["real_servers"])
