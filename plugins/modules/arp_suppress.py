@@ -22,7 +22,7 @@ description:
   - Without it, a real server holding the VIP on C(lo) answers ARP requests for the VIP from its
     LAN NIC and clients may send their traffic past the director (the "ARP problem" of LVS/DR).
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.sysctl
 options:

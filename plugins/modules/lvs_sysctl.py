@@ -25,7 +25,7 @@ description:
     sysctl.d files only after C(systemd-modules-load) has loaded what is listed there.
   - Every key is checked against the running kernel before anything is written.
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.sysctl
 options:
@@ -73,30 +73,32 @@ EXAMPLES = r"""
 
 RETURN = r"""
 runtime:
-  description: The runtime value of every key given, after the run (null when the kernel has no such key yet, in check mode).
+  description:
+    - Every key of O(settings) with its value in the running kernel after the run.
+    - Null for a C(net.ipv4.vs.*) key in check mode while C(ip_vs) is not loaded yet.
   returned: always
   type: dict
   sample: {"net.ipv4.ip_forward": "1", "net.ipv4.vs.conntrack": "0"}
 runtime_changed:
-  description: The keys whose runtime value changed (or would change in check mode).
+  description: The keys of O(settings) written under C(/proc/sys) (in check mode, that would be written).
   returned: always
   type: list
   elements: str
   sample: ["net.ipv4.ip_forward"]
 conf_file:
-  description: The sysctl.d file of this module.
+  description: Path of the director's sysctl.d file.
   returned: always
   type: str
   sample: /etc/sysctl.d/90-lvs-topology-director.conf
 conf_changed:
-  description: Whether the file was (or would be) rewritten or deleted.
+  description: True when the director's sysctl.d file was rewritten or deleted (in check mode, would be).
   returned: always
   type: bool
 conf_settings:
-  description: Every key = value of the file after the run (empty when the file is gone).
+  description: The director's persistent settings after the run, from every task that uses this module.
   returned: always
   type: dict
-  sample: {"net.ipv4.ip_forward": "1"}
+  sample: {"net.ipv4.ip_forward": "1", "net.ipv4.vs.expire_nodest_conn": "1"}
 modules_load_file:
   description: The modules-load.d file listing C(ip_vs) while the sysctl.d file has C(net.ipv4.vs.*) keys; null with O(persistent=false).
   returned: always

@@ -24,7 +24,7 @@ description:
     same whatever manages the network (ifupdown, NetworkManager, systemd-networkd, network-scripts).
   - Everything is checked before anything is changed; a refused request leaves the host untouched.
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 attributes:
   check_mode:
     support: full
@@ -158,7 +158,6 @@ gratuitous_arp:
   sample: af_packet
 """
 
-import ipaddress
 import os
 import socket
 import struct

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -6,7 +5,7 @@
 
 Used by the arp_flux scenario on the router: a neighbour cache keeps only the first answer,
 this shows all of them. Standard library only (AF_PACKET), needs root.
-Usage: arp_responders.py INTERFACE SOURCE_IP TARGET_IP [SECONDS]
+Usage: python3 arp_responders.py INTERFACE SOURCE_IP TARGET_IP [SECONDS]
 """
 
 from __future__ import absolute_import, division, print_function

@@ -45,7 +45,7 @@ def test_who_answers_arp_for_the_vip(host):
     assert len(set(suppressed)) == 1, "the real servers disagree on arp_ignore: %s" % suppressed
     phase = "with arp_suppress" if suppressed[0] else "without arp_suppress"
 
-    answers = host.check_output("/usr/local/sbin/arp_responders.py eth0 %s %s 2", ROUTER_LAN_ADDRESS, VIP).split()
+    answers = host.check_output("python3 /usr/local/lib/arp_responders.py eth0 %s %s 2", ROUTER_LAN_ADDRESS, VIP).split()
     cached = [neighbour_mac_after_flush(host) for dummy in range(TRIES)]
     names = dict((mac, name) for name, mac in real_server_macs.items())
     names[director_mac] = "lvs"

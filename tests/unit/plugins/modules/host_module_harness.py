@@ -17,7 +17,7 @@ from unittest import mock
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
+from ansible_collections.lvs.topology.plugins.module_utils import _host, _sysctl
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "host")
 
@@ -25,6 +25,24 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "host
 def fixture_text(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
+
+
+def captured_proc_values(name):
+    """key -> value from a `grep -H .` of /proc/sys files captured on a lab VM (see the fixtures' README)."""
+    values = {}
+    for line in fixture_text(name).splitlines():
+        path, value = line.split(":", 1)
+        values[path[len("/proc/sys/"):].replace("/", ".")] = value
+    return values
+
+
+def kernel_module_switch(monkeypatch, module_under_test):
+    """Make kernel_module_loaded answer True (returned setter: change the answer) for the module and _host."""
+    def set_loaded(state):
+        monkeypatch.setattr(module_under_test, "kernel_module_loaded", lambda name: state)
+        monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: state)
+    set_loaded(True)
+    return set_loaded
 
 
 class ModuleExit(Exception):

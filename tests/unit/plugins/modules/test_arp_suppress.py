@@ -10,19 +10,14 @@ import pytest
 
 from ansible_collections.lvs.topology.plugins.modules import arp_suppress
 
-from host_module_harness import FakeProcSys, ModuleFail, fixture_text, run_module
+from host_module_harness import FakeProcSys, ModuleFail, captured_proc_values, run_module
 
 SEED_KEYS = ["net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.lo.arp_ignore",
              "net.ipv4.conf.all.arp_announce", "net.ipv4.conf.lo.arp_announce"]
 
 
 def captured_values():
-    """key -> value from the grep of /proc/sys/net/ipv4/conf captured on a lab VM."""
-    values = {}
-    for line in fixture_text("proc_sys_net_ipv4_conf.txt").splitlines():
-        path, value = line.split(":", 1)
-        values[path[len("/proc/sys/"):].replace("/", ".")] = value
-    return values
+    return captured_proc_values("proc_sys_net_ipv4_conf.txt")
 
 
 @pytest.fixture

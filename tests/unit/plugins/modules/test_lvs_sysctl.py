@@ -10,28 +10,18 @@ import os
 
 import pytest
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host
 from ansible_collections.lvs.topology.plugins.modules import lvs_sysctl
 
-from host_module_harness import FakeCommands, FakeProcSys, ModuleFail, fixture_text, run_module
+from host_module_harness import FakeCommands, FakeProcSys, ModuleFail, captured_proc_values, kernel_module_switch, run_module
 
 DIRECTOR_SETTINGS = {"net.ipv4.vs.expire_nodest_conn": 1, "net.ipv4.vs.expire_quiescent_template": 1,
                      "net.ipv4.vs.conntrack": 1}
 
 
-def captured_values(name):
-    """key -> value from a grep of /proc/sys captured on a lab VM (see the fixture's README)."""
-    values = {}
-    for line in fixture_text(name).splitlines():
-        path, value = line.split(":", 1)
-        values[path[len("/proc/sys/"):].replace("/", ".")] = value
-    return values
-
-
 @pytest.fixture
 def proc(tmp_path, monkeypatch):
-    values = captured_values("proc_sys_net_ipv4_conf.txt")
-    values.update(captured_values("proc_sys_net_ipv4_vs.txt"))
+    values = captured_proc_values("proc_sys_net_ipv4_conf.txt")
+    values.update(captured_proc_values("proc_sys_net_ipv4_vs.txt"))
     values["net.ipv4.ip_forward"] = "0"
     monkeypatch.setattr(lvs_sysctl, "MODULES_LOAD_D", str(tmp_path / "modules-load.d"))
     return FakeProcSys(tmp_path, monkeypatch, values)
@@ -39,11 +29,7 @@ def proc(tmp_path, monkeypatch):
 
 @pytest.fixture
 def ip_vs_loaded(monkeypatch):
-    def loaded(state):
-        monkeypatch.setattr(lvs_sysctl, "kernel_module_loaded", lambda name: state)
-        monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: state)
-    loaded(True)
-    return loaded
+    return kernel_module_switch(monkeypatch, lvs_sysctl)
 
 
 def modules_load_text(tmp_path):

@@ -11,10 +11,9 @@ import os
 
 import pytest
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host
 from ansible_collections.lvs.topology.plugins.modules import vip_address
 
-from host_module_harness import FakeCommands, ModuleFail, fixture_text, run_module
+from host_module_harness import FakeCommands, ModuleFail, fixture_text, kernel_module_switch, run_module
 
 IP = "/usr/sbin/ip"
 SYSTEMCTL = "/usr/bin/systemctl"
@@ -33,11 +32,7 @@ def units(tmp_path, monkeypatch):
 
 @pytest.fixture
 def ipip(monkeypatch):
-    def loaded(state):
-        monkeypatch.setattr(vip_address, "kernel_module_loaded", lambda name: state)
-        monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: state)
-    loaded(True)
-    return loaded
+    return kernel_module_switch(monkeypatch, vip_address)
 
 
 def commands_for(*ip_outputs, **extra):
@@ -100,24 +95,16 @@ def test_unknown_interface_lists_the_existing_ones(units, ipip):
     assert commands.changing_calls() == []
 
 
-def test_same_address_with_another_prefix_is_refused(units, ipip):
-    commands = commands_for(BASE)
-    with pytest.raises(ModuleFail) as failure:
-        run_module(vip_address.main, {"address": "192.0.2.10", "interface": "eth0"}, commands)
-    assert failure.value.result["msg"] == "192.0.2.10 is already on eth0 as 192.0.2.10/25; remove it first or ask for that prefix."
-    assert commands.changing_calls() == []
-
-
-def test_network_prefix_on_lo_needs_force(units, ipip):
-    with pytest.raises(ModuleFail) as failure:
-        run_module(vip_address.main, {"address": "192.0.2.96/28", "interface": "lo"}, commands_for(BASE))
-    assert failure.value.result["msg"].startswith("A VIP on lo must be a host address (/32), not 192.0.2.96/28;")
+def test_network_prefix_on_lo_is_allowed_with_force(units, ipip):
     forced = run_module(vip_address.main, {"address": "192.0.2.96/28", "interface": "lo", "force": True},
                         commands_for(BASE), check_mode=True)
     assert forced["changed"]
 
 
 @pytest.mark.parametrize("args, message", [
+    ({"address": "192.0.2.10", "interface": "eth0"},
+     "192.0.2.10 is already on eth0 as 192.0.2.10/25; remove it first or ask for that prefix."),
+    ({"address": "192.0.2.96/28", "interface": "lo"}, "A VIP on lo must be a host address (/32), not 192.0.2.96/28;"),
     ({"address": "192.0.2.300", "interface": "lo"}, "address 192.0.2.300 is not an IP address or IP/prefix"),
     ({"address": "2001:db8::1", "interface": "lo", "label": "lo:6"}, "Labels exist only for IPv4 addresses"),
     ({"address": "192.0.2.101", "interface": "lo", "label": "eth0:0"}, "Cannot use label eth0:0 must be lo or start with lo:"),
