@@ -20,8 +20,12 @@ description:
   - Addresses are compared as IP addresses, so C(2001:db8::1) and C(2001:0db8::0001) are the same.
   - With O(persistent=true) the address comes back at boot through one systemd unit per address,
     C(/etc/systemd/system/lvs-topology-vip-<interface>-<address>.service), which runs
-    C(ip addr replace) once the device exists and before C(network-online.target). It works the
-    same whatever manages the network (ifupdown, NetworkManager, systemd-networkd, network-scripts).
+    C(ip addr replace) once the device exists and the network manager (ifupdown, systemd-networkd
+    or NetworkManager) has configured the links, and before C(network-online.target), so services
+    that wait for the network find the VIP. The same unit works whatever manages the network.
+  - A network manager that later reconfigures the link from scratch (a systemd-networkd reload,
+    a DHCP lease on the same label) may drop the VIP until the unit runs again; for a VIP owned by
+    keepalived use keepalived's own C(virtual_ipaddress) instead.
   - Everything is checked before anything is changed; a refused request leaves the host untouched.
 author:
   - lvs.topology contributors (@lvs-topology)
@@ -188,6 +192,10 @@ TUNNEL_INTERFACE = "tunl0"
 LOOPBACK_INTERFACE = "lo"
 # Module-level so unit tests can point it at a temporary directory.
 SYSTEMD_UNIT_DIR = "/etc/systemd/system"
+# The "wait until configured" units of ifupdown, systemd-networkd and NetworkManager; ordering
+# after a unit that does not exist on a host is a no-op, so one unit file fits every host.
+NETWORK_CONFIGURED_UNITS = ("networking.service", "ifupdown-wait-online.service",
+                            "systemd-networkd-wait-online.service", "NetworkManager-wait-online.service")
 # Two announcements: one may be lost while a switch port or a peer's cache settles.
 ANNOUNCEMENTS = 2
 ETH_P_ARP = 0x0806
@@ -236,7 +244,10 @@ def render_unit(ip_bin, modprobe_bin, address, interface, label):
         "# Managed by the lvs.topology collection (vip_address module): local edits are lost.",
         "[Unit]",
         "Description=lvs.topology VIP: %s on %s" % (description, interface.replace("%", "%%")),
-        "After=network.target",
+        # After whatever configures the network has finished (systemd-networkd drops addresses it
+        # did not configure when it sets a link up), and before services that wait for the network.
+        "Wants=network-online.target",
+        "After=network.target %s" % " ".join(NETWORK_CONFIGURED_UNITS),
         "Before=network-online.target",
     ]
     if interface not in (LOOPBACK_INTERFACE, TUNNEL_INTERFACE):
