@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# ansible-test sanity on a copy of the collection at .build/sanity/ansible_collections/lvs/topology,
-# with the venv's Python (no containers).
+# ansible-test sanity on a copy of the collection in .build/sanity/<run>/ansible_collections/lvs/topology,
+# with the venv's Python (no containers). Each run has its own copy, so runs never collide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tree=$(scripts/collection-tree.sh "$root/.build/sanity")
+mkdir -p "$root/.build/sanity"
+run_dir=$(mktemp -d "$root/.build/sanity/run.XXXXXX")
+trap 'rm -rf "$run_dir"' EXIT
+tree=$(scripts/collection-tree.sh "$run_dir")
 cd "$tree"
 # ansible-test lists files through git when there is a repository; give the copy its own.
 git init -q . && git add -A >/dev/null
