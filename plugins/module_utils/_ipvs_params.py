@@ -25,7 +25,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     ALL_SCHEDULER_FLAGS, DEFAULT_SCHEDULER, FAMILIES, FORWARDING_METHODS, MAX_FWMARK, MAX_PERSISTENCE_TIMEOUT,
     MAX_PORT, MAX_THRESHOLD, MAX_WEIGHT, PERSISTENCE_ENGINES, PROTOCOLS, SCHEDULER_FLAGS, SCHEDULERS,
     TUNNEL_CHECKSUMS, TUNNEL_TYPES, DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService,
-    address_family, checked_int, normalise_address, normalise_netmask, real_server_key,
+    checked_int, normalise_address, normalise_netmask, real_server_key,
 )
 
 SERVICE_IDENTITY_SPEC = dict(
@@ -309,4 +309,3 @@ def desired_service_from_params(params, have, where, merge=False, purge_default=
     present, absent = pool_from_params(service, items, entry.real_servers if entry else None,
                                        where + ".real_servers" if where else "real_servers", merge)
     return DesiredService(service, settings, present, absent, bool(purge))
-

@@ -20,7 +20,7 @@ description:
     and, on request, the connection entries (C(ipvsadm -Lcn)).
   - Changes nothing; when the kernel has no IPVS table loaded it loads nothing and says so in RV(ipvs_loaded).
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 attributes:
   check_mode:
     support: full

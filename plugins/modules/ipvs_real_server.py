@@ -20,7 +20,7 @@ description:
     no new ones arrive - and with O(drain_timeout) waits for the active connections to end.
   - The service itself is managed by M(lvs.topology.ipvs_service); this module refuses to create it.
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.ipvs
   - lvs.topology.ipvs.real_server

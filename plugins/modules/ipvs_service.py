@@ -20,7 +20,7 @@ description:
   - With O(real_servers) the same task manages the service's pool; every item takes the options of
     M(lvs.topology.ipvs_real_server) (without O(lvs.topology.ipvs_real_server#module:virtual_service)).
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.ipvs
   - lvs.topology.ipvs.service_identity

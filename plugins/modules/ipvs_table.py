@@ -20,7 +20,7 @@ description:
   - The whole O(config) is checked before anything runs; one bad entry rejects the call and the
     table stays untouched.
 author:
-  - lvs.topology contributors
+  - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.ipvs
 options:

@@ -157,7 +157,7 @@ def test_kernel_rejection_in_a_batch_restores_the_table(kernel):
     saved = captured("save_all_features.txt").replace(
         "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1\n", "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50\n").replace(
         "-A -f -1 -s rr\n", "-A -f 4294967295 -s rr\n")
-    assert [call for call in fake.changes()][1:] == [([IPVSADM, "-C"], None), ([IPVSADM, "-R"], saved)]
+    assert fake.changes()[1:] == [([IPVSADM, "-C"], None), ([IPVSADM, "-R"], saved)]
 
 
 def test_kernel_rejection_of_an_argv_call_restores_the_table(kernel):
