@@ -18,6 +18,7 @@ import concurrent.futures
 import fcntl
 import glob
 import hashlib
+import io
 import ipaddress
 import json
 import os
@@ -27,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 
 import yaml
@@ -221,7 +223,8 @@ def recipe_hash():
         dirs.sort()
         for filename in sorted(files):
             path = os.path.join(root, filename)
-            digest.update(os.path.relpath(path, IMAGE_RECIPE_DIR).encode() + b'\0')
+            executable = b'x' if os.access(path, os.X_OK) else b'-'
+            digest.update(os.path.relpath(path, IMAGE_RECIPE_DIR).encode() + executable + b'\0')
             with open(path, 'rb') as handle:
                 digest.update(handle.read() + b'\0')
     return digest.hexdigest()[:16]
@@ -389,11 +392,13 @@ def choose_accelerator(image):
         return forced
     if not os.access('/dev/kvm', os.R_OK | os.W_OK):
         return 'tcg'
-    cache = os.path.join(image, 'accel-probe.json')
+    with open(os.path.join(image, 'vmlinuz'), 'rb') as kernel:
+        # Keyed by kernel, not by image: recipe changes that keep the kernel skip the probe.
+        cache = os.path.join(STATE_ROOT, 'accel-probe-%s.json' % hashlib.sha256(kernel.read()).hexdigest()[:16])
     if os.path.isfile(cache):
         with open(cache) as handle:
             return json.load(handle)['accel']
-    console = os.path.join(image, 'accel-probe.console')
+    console = cache[:-len('.json')] + '.console'
     argv = ['qemu-system-x86_64', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-no-user-config',
             '-display', 'none', '-no-reboot', '-kernel', os.path.join(image, 'vmlinuz'),
             '-append', 'console=ttyS0 panic=-1 root=/dev/nonexistent', '-serial', 'file:' + console]
@@ -412,19 +417,92 @@ def choose_accelerator(image):
 
 # --------------------------------------------------------------------------- VMs
 
-def identity_document(topology, host, state):
-    return {
-        'hostname': host['name'],
-        'hosts': topology['host_addresses'],
-        'authorized_key': open(state['key'] + '.pub').read(),
-        'management': {'mac': management_mac(host), 'address': '%s/%d' % (MANAGEMENT_GUEST, MANAGEMENT_NETWORK.prefixlen)},
-        'nics': [{k: nic[k] for k in ('name', 'mac', 'ipv4', 'ipv6') if k in nic} for nic in host['nics']],
-        'gateway4': host.get('gateway4'),
-        'gateway6': host.get('gateway6'),
-        'routes': host['routes'],
-        'forwarding': host['forwarding'],
-        'web_ports': host['web_ports'],
+# Policy routing table of the management NIC: SSH replies leave through it (rule on its
+# source address), data traffic follows the data plane's own routes in the main table.
+MANAGEMENT_TABLE = 100
+# What the image's lvs-lab-identity unpacks; bump with lab/image/build.sh when it changes.
+IDENTITY_FORMAT = 'tar'
+WEB_ROOT = '/var/www/lvs-lab'
+
+
+def _nic_for_next_hop(nics, next_hop):
+    """Name the data NIC whose subnet holds next_hop: its route is configured there."""
+    next_hop = ipaddress.ip_address(next_hop)
+    for nic in nics:
+        for family in ('ipv4', 'ipv6'):
+            if nic.get(family) and next_hop in ipaddress.ip_interface(nic[family]).network:
+                return nic['name']
+    return None
+
+
+def management_network_unit(host):
+    address = ipaddress.ip_interface('%s/%d' % (MANAGEMENT_GUEST, MANAGEMENT_NETWORK.prefixlen))
+    return '\n'.join([
+        '[Match]', 'MACAddress=%s' % management_mac(host), '',
+        '[Network]', 'LinkLocalAddressing=no', 'IPv6AcceptRA=no', '',
+        # No prefix route in the main table: the data plane may use the rest of 192.0.2.0/24.
+        '[Address]', 'Address=%s' % address, 'AddPrefixRoute=no', '',
+        '[Route]', 'Destination=%s' % address.network, 'Scope=link', 'Table=%d' % MANAGEMENT_TABLE, '',
+        '[RoutingPolicyRule]', 'From=%s' % address.ip, 'Table=%d' % MANAGEMENT_TABLE, 'Priority=100', '',
+    ])
+
+
+def data_network_unit(host, nic):
+    lines = ['[Match]', 'MACAddress=%s' % nic['mac'], '', '[Network]',
+             'IPv6AcceptRA=no', 'LinkLocalAddressing=ipv6', 'ConfigureWithoutCarrier=yes']
+    lines += ['Address=%s' % nic[family] for family in ('ipv4', 'ipv6') if nic.get(family)]
+    lines += ['Gateway=%s' % host[key] for key in ('gateway4', 'gateway6')
+              if host.get(key) and _nic_for_next_hop(host['nics'], host[key]) == nic['name']]
+    for route in host['routes']:
+        if _nic_for_next_hop(host['nics'], route['via']) == nic['name']:
+            lines += ['', '[Route]', 'Destination=%s' % route['to'], 'Gateway=%s' % route['via']]
+    return '\n'.join(lines) + '\n'
+
+
+def nginx_site(host):
+    servers = ''.join('server {\n    listen %d;\n    listen [::]:%d;\n    root %s;\n    index index.html;\n}\n'
+                      % (port, port, WEB_ROOT) for port in host['web_ports'])
+    return '# Written at every boot by lvs-lab-identity from the lab topology.\n' + servers
+
+
+def identity_files(topology, host, authorized_key):
+    """Every file that makes a VM this host, as {absolute path: (mode, content)}.
+
+    Rendered here rather than in the guest: unpacking a ready-made archive is the
+    cheapest thing a TCG guest can do at boot.
+    """
+    name = host['name']
+    hosts_lines = ['127.0.0.1\tlocalhost', '127.0.1.1\t%s' % name, '::1\tlocalhost ip6-localhost ip6-loopback']
+    hosts_lines += ['%s\t%s' % (address, other) for other, address in sorted(topology['host_addresses'].items())]
+    forwarding = '1' if host['forwarding'] else '0'
+    files = {
+        '/etc/hostname': (0o644, name + '\n'),
+        '/etc/hosts': (0o644, '\n'.join(hosts_lines) + '\n'),
+        '/root/.ssh/authorized_keys': (0o600, authorized_key.strip() + '\n'),
+        '/run/systemd/network/05-lvs-lab-mgmt0.network': (0o644, management_network_unit(host)),
+        '/run/lvs-lab/sysctl.conf': (0o644, 'net.ipv4.ip_forward = %s\nnet.ipv6.conf.all.forwarding = %s\n' % (forwarding, forwarding)),
     }
+    for nic in host['nics']:
+        files['/run/systemd/network/10-lvs-lab-%s.network' % nic['name']] = (0o644, data_network_unit(host, nic))
+    if host['web_ports']:
+        files['/etc/nginx/conf.d/lvs-lab.conf'] = (0o644, nginx_site(host))
+        files[WEB_ROOT + '/index.html'] = (0o644, name + '\n')
+    return files
+
+
+def write_identity_archive(path, files):
+    """Write the files as a tar archive the guest unpacks over / (root-owned, fixed modes)."""
+    directories = {'/root/.ssh': 0o700}
+    with tarfile.open(path, 'w', format=tarfile.GNU_FORMAT) as archive:
+        for directory, mode in directories.items():
+            entry = tarfile.TarInfo(directory.lstrip('/'))
+            entry.type, entry.mode = tarfile.DIRTYPE, mode
+            archive.addfile(entry)
+        for file_path, (mode, content) in sorted(files.items()):
+            data = content.encode()
+            entry = tarfile.TarInfo(file_path.lstrip('/'))
+            entry.size, entry.mode, entry.mtime = len(data), mode, int(time.time())
+            archive.addfile(entry, io.BytesIO(data))
 
 
 def management_mac(host):
@@ -442,7 +520,7 @@ def qemu_argv(instance, state, host):
             '-append', KERNEL_CMDLINE,
             '-drive', 'file=%s,if=virtio,format=qcow2,discard=unmap' % instance.path('%s.qcow2' % name),
             '-device', 'virtio-rng-pci',
-            '-fw_cfg', 'name=opt/lvs/identity,file=%s' % instance.path('%s.identity.json' % name),
+            '-fw_cfg', 'name=opt/lvs/identity,file=%s' % instance.path('%s.identity.tar' % name),
             '-chardev', 'file,id=console,path=%s,append=on' % instance.path('consoles', '%s.log' % name),
             '-serial', 'chardev:console',
             '-pidfile', instance.path('%s.pid' % name), '-daemonize']
@@ -478,6 +556,10 @@ def start_vm(instance, state, host):
     name = host['name']
     if instance.vm_pid(name):
         return False
+    format_file = os.path.join(state['image'], 'identity-format')
+    if not os.path.isfile(format_file) or open(format_file).read().strip() != IDENTITY_FORMAT:
+        raise LabError('instance %s was booted from an older lab image that reads another identity format; '
+                       'run `down %s` and `up` again' % (instance.name, instance.name))
     overlay = instance.path('%s.qcow2' % name)
     if not os.path.isfile(overlay):
         subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', os.path.join(state['image'], 'base.raw'), '-F', 'raw', overlay],
@@ -602,8 +684,9 @@ def cmd_up(args):
             start_switch(instance, segment)
         booted = []
         for host in topology['hosts']:
-            with open(instance.path('%s.identity.json' % host['name']), 'w') as handle:
-                json.dump(identity_document(topology, host, state), handle, indent=1)
+            with open(state['key'] + '.pub') as public_key:
+                files = identity_files(topology, host, public_key.read())
+            write_identity_archive(instance.path('%s.identity.tar' % host['name']), files)
             if start_vm(instance, state, host):
                 booted.append(host['name'])
         log('lab %s: %d host(s) booting (%s, %d MiB each), %d already running'

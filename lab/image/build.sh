@@ -72,5 +72,7 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*
 mkdir -p "$work/out"
 cp "$root"/boot/vmlinuz-* "$work/out/vmlinuz"
 cp "$root"/boot/initrd.img-* "$work/out/initrd.img"
+# labctl checks this before booting a VM from an image (see IDENTITY_FORMAT there).
+echo tar > "$work/out/identity-format"
 mkfs.ext4 -q -L lvslab -d "$root" "$work/out/base.raw" 2G
 mv "$work/out" "$out"

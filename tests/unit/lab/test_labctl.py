@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 import sys
+import tarfile
 
 import pytest
 import yaml
@@ -156,3 +157,54 @@ def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
     devices = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-device' and 'virtio-net' in argv[i + 1]]
     assert devices[0].endswith('mac=52:54:00:4c:02:01,addr=0x3') and devices[-1].endswith('addr=0x1f')
     assert argv[argv.index('-m') + 1] == '512'
+
+
+def test_identity_of_a_dr_real_server(dr_instance):
+    instance, topology, state = dr_instance
+    rs1 = [host for host in topology['hosts'] if host['name'] == 'rs1'][0]
+    files = labctl.identity_files(topology, rs1, 'ssh-ed25519 AAAA lab\n')
+    assert files['/etc/hostname'] == (0o644, 'rs1\n')
+    assert files['/root/.ssh/authorized_keys'] == (0o600, 'ssh-ed25519 AAAA lab\n')
+    assert '192.0.2.12\trs2' in files['/etc/hosts'][1] and '203.0.113.10\tclient' in files['/etc/hosts'][1]
+    assert files['/run/systemd/network/10-lvs-lab-eth0.network'][1] == (
+        '[Match]\nMACAddress=52:54:00:4c:04:01\n\n[Network]\nIPv6AcceptRA=no\nLinkLocalAddressing=ipv6\n'
+        'ConfigureWithoutCarrier=yes\nAddress=192.0.2.11/25\nAddress=2001:db8:0:2::11/64\n'
+        'Gateway=192.0.2.1\nGateway=2001:db8:0:2::1\n')
+    management = files['/run/systemd/network/05-lvs-lab-mgmt0.network'][1]
+    assert 'AddPrefixRoute=no' in management and 'From=192.0.2.252\nTable=100' in management
+    assert 'net.ipv4.ip_forward = 0' in files['/run/lvs-lab/sysctl.conf'][1]
+    assert 'listen 80;' in files['/etc/nginx/conf.d/lvs-lab.conf'][1]
+    assert files['/var/www/lvs-lab/index.html'] == (0o644, 'rs1\n')
+
+
+def test_router_forwards_and_serves_no_page(dr_instance):
+    instance, topology, state = dr_instance
+    router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
+    files = labctl.identity_files(topology, router, 'key')
+    assert 'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1' in files['/run/lvs-lab/sysctl.conf'][1]
+    assert '/etc/nginx/conf.d/lvs-lab.conf' not in files
+    assert 'Gateway=' not in files['/run/systemd/network/10-lvs-lab-eth1.network'][1]
+
+
+def test_extra_routes_go_on_the_nic_of_their_next_hop(tmp_path):
+    path = tmp_path / 'routes.yml'
+    path.write_text(yaml.safe_dump({
+        'segments': {'a': {'ipv4': '192.0.2.0/26'}, 'b': {'ipv4': '198.51.100.0/26'}},
+        'hosts': {'lvs': {'role': 'director', 'nics': [{'segment': 'a', 'ipv4': '192.0.2.10/26'},
+                                                       {'segment': 'b', 'ipv4': '198.51.100.10/26'}],
+                          'gateway4': '192.0.2.1', 'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.1'}]}}}))
+    topology = labctl.load_topology(str(path))
+    files = labctl.identity_files(topology, topology['hosts'][0], 'key')
+    assert 'Gateway=192.0.2.1' in files['/run/systemd/network/10-lvs-lab-eth0.network'][1]
+    assert '[Route]\nDestination=203.0.113.0/24\nGateway=198.51.100.1' in files['/run/systemd/network/10-lvs-lab-eth1.network'][1]
+
+
+def test_identity_archive_is_root_owned_with_modes(tmp_path):
+    path = str(tmp_path / 'identity.tar')
+    labctl.write_identity_archive(path, {'/root/.ssh/authorized_keys': (0o600, 'key\n'), '/etc/hostname': (0o644, 'rs1\n')})
+    with tarfile.open(path) as archive:
+        members = {member.name: member for member in archive.getmembers()}
+        assert members['root/.ssh'].isdir() and members['root/.ssh'].mode == 0o700
+        assert members['root/.ssh/authorized_keys'].mode == 0o600
+        assert all(member.uid == 0 and member.gid == 0 for member in members.values())
+        assert archive.extractfile('etc/hostname').read() == b'rs1\n'
