@@ -11,7 +11,7 @@ import yaml
 
 __metaclass__ = type
 
-LAB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'lab')
+LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, LAB_DIR)
 import labctl  # noqa: E402  pylint: disable=wrong-import-position
 
