@@ -17,6 +17,8 @@ VIP = "192.0.2.100"
 ROUTER_LAN_ADDRESS = "192.0.2.1"
 REAL_SERVERS = ("rs1", "rs2")
 TRIES = 5
+# Long enough for TCG guests on a loaded machine to answer.
+ANSWER_SECONDS = 5
 
 testinfra_hosts = ["router"]
 
@@ -31,7 +33,7 @@ def lan_mac(lab):
 
 def neighbour_mac_after_flush(router):
     """Forget the VIP's neighbour entry, make the router resolve it again, return the MAC it cached."""
-    router.check_output("ip neigh flush to %s dev eth0", VIP)
+    router.run("ip neigh flush to %s dev eth0", VIP)
     router.run("ping -c 1 -W 2 %s", VIP)
     entries = json.loads(router.check_output("ip -j neigh show to %s dev eth0", VIP))
     return entries[0].get("lladdr") if entries else None
@@ -45,7 +47,7 @@ def test_who_answers_arp_for_the_vip(host):
     assert len(set(suppressed)) == 1, "the real servers disagree on arp_ignore: %s" % suppressed
     phase = "with arp_suppress" if suppressed[0] else "without arp_suppress"
 
-    answers = host.check_output("python3 /usr/local/lib/arp_responders.py eth0 %s %s 2", ROUTER_LAN_ADDRESS, VIP).split()
+    answers = host.check_output("python3 /usr/local/lib/arp_responders.py eth0 %s %s %d", ROUTER_LAN_ADDRESS, VIP, ANSWER_SECONDS).split()
     cached = [neighbour_mac_after_flush(host) for dummy in range(TRIES)]
     names = dict((mac, name) for name, mac in real_server_macs.items())
     names[director_mac] = "lvs"
