@@ -232,7 +232,8 @@ class Topology:
             raise TopologyError("Service %s names real server %r, which is neither an address nor an inventory host." % (service["name"], host))
         networks = self.networks(host)
         if networks is None:
-            raise TopologyError("Service %s names real server %s, whose facts were not gathered: gather facts on it first (site.yml does)." % (service["name"], host))
+            raise TopologyError("Service %s names real server %s, whose facts were not gathered: gather facts on it first (site.yml does)."
+                                % (service["name"], host))
         candidates = [net.ip for nic, net in networks if net.ip.version == family]
         if not candidates:
             raise TopologyError("Real server %s of service %s has no IPv%d address." % (host, service["name"], family))
@@ -431,19 +432,3 @@ def director_vips(services, facts, interface=None):
             entry["label"] = "%s:%d" % (nic, index)
         result.append(entry)
     return result
-
-
-def fullnat_snat_rules(services):
-    """[{family, vip, port, protocol}] of the FULLNAT services whose director traffic needs SNAT."""
-    rules = []
-    for service in normalize_services(services):
-        if service["forwarding_method"] != "fullnat":
-            continue
-        rules.append({
-            "family": "ip" if netaddr.IPAddress(service["vip"]).version == 4 else "ip6",
-            "vip": service["vip"],
-            "port": service["port"],
-            "protocol": service["protocol"],
-            "fwmark": service["fwmark"],
-        })
-    return rules
