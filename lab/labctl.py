@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 import yaml
@@ -56,6 +57,8 @@ MANAGEMENT_PCI_SLOT = 0x1f
 MAX_DATA_NICS = 8
 VM_MEMORY_MIB = int(os.environ.get('LVS_LAB_MEMORY_MIB', '512'))
 BOOT_TIMEOUT = float(os.environ.get('LVS_LAB_BOOT_TIMEOUT', '600'))
+# VMs booting at the same time on this machine, across all lab instances (see acquire_boot_slot).
+BOOT_SLOTS = int(os.environ.get('LVS_LAB_BOOT_SLOTS', '6'))
 KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip mitigations=off '
                   # Under TCG the clocksource watchdog wrongly drops the TSC for the HPET, whose
                   # every read is an emulated device access.
@@ -63,6 +66,10 @@ KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip m
                   # Every console byte is an emulated UART access: log warnings and failed
                   # units only, which is also what a failed boot needs to show.
                   'loglevel=4 systemd.show_status=error')
+
+
+# start_vm may rewrite state.json (a port taken meanwhile): one VM at a time.
+STATE_LOCK = threading.Lock()
 
 
 class LabError(Exception):
@@ -579,6 +586,36 @@ def start_vm(instance, state, host):
     return True
 
 
+def acquire_boot_slot():
+    """Wait for one of the machine-wide boot slots and return its locked file.
+
+    A TCG boot is CPU-bound: ten guests booting at once on two cores all crawl past their
+    own timeouts, while the same guests booted a few at a time each come up quickly. The
+    slot is a flock, so it is released when the holder exits, whatever happens to it.
+    """
+    slots_dir = os.path.join(STATE_ROOT, 'boot-slots')
+    os.makedirs(slots_dir, exist_ok=True)
+    while True:
+        for index in range(BOOT_SLOTS):
+            handle = open(os.path.join(slots_dir, '%d.lock' % index), 'w')
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except BlockingIOError:
+                handle.close()
+        time.sleep(1)
+
+
+def boot_host(instance, state, host):
+    """Boot one VM unless it runs (holding a boot slot while it boots) and wait for SSH."""
+    if instance.vm_pid(host['name']):
+        return wait_for_ssh(instance, state, host, time.monotonic() + BOOT_TIMEOUT)
+    with acquire_boot_slot():
+        with STATE_LOCK:
+            start_vm(instance, state, host)
+        return wait_for_ssh(instance, state, host, time.monotonic() + BOOT_TIMEOUT)
+
+
 def wait_for_ssh(instance, state, host, deadline):
     """Poll until the guest runs a command over SSH with its base addressing in place."""
     name = host['name']
@@ -682,19 +719,20 @@ def cmd_up(args):
         instance.save_state(state)
         for segment in topology['segments']:
             start_switch(instance, segment)
-        booted = []
         for host in topology['hosts']:
             with open(state['key'] + '.pub') as public_key:
                 files = identity_files(topology, host, public_key.read())
             write_identity_archive(instance.path('%s.identity.tar' % host['name']), files)
-            if start_vm(instance, state, host):
-                booted.append(host['name'])
-        log('lab %s: %d host(s) booting (%s, %d MiB each), %d already running'
-            % (instance.name, len(booted), state['accel'], VM_MEMORY_MIB, len(topology['hosts']) - len(booted)))
-        deadline = time.monotonic() + BOOT_TIMEOUT
+        running = [host['name'] for host in topology['hosts'] if instance.vm_pid(host['name'])]
+        log('lab %s: booting %d host(s) (%s, %d MiB each, at most %d booting on this machine at once), %d already running'
+            % (instance.name, len(topology['hosts']) - len(running), state['accel'], VM_MEMORY_MIB, BOOT_SLOTS, len(running)))
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(topology['hosts'])) as pool:
-            futures = {pool.submit(wait_for_ssh, instance, state, host, deadline): host['name'] for host in topology['hosts']}
-            ready = {futures[f]: f.result() - started for f in concurrent.futures.as_completed(futures)}
+            futures = {pool.submit(boot_host, instance, state, host): host['name'] for host in topology['hosts']}
+            try:
+                ready = {futures[f]: f.result() - started for f in concurrent.futures.as_completed(futures)}
+            except LabError as error:
+                raise LabError('%s\n(the other VMs of lab %s stay up for inspection; `down %s` stops them)'
+                               % (error, instance.name, instance.name))
         write_inventory(instance, topology, state)
     for name in sorted(ready, key=ready.get):
         log('  %-10s ssh -p %-5d ready at %5.1f s' % (name, state['ports'][name], ready[name]))
@@ -774,10 +812,10 @@ def cmd_start(args):
     started = time.monotonic()
     instance, state, host = _instance_host(args)
     with instance.lock():
-        if not start_vm(instance, state, host):
+        if instance.vm_pid(host['name']):
             log('%s: already running' % host['name'])
             return
-        wait_for_ssh(instance, state, host, time.monotonic() + BOOT_TIMEOUT)
+        boot_host(instance, state, host)
     log('%s: SSH-reachable in %.1f s' % (host['name'], time.monotonic() - started))
 
 

@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 import os
 import sys
 import tarfile
+import threading
 
 import pytest
 import yaml
@@ -208,3 +209,18 @@ def test_identity_archive_is_root_owned_with_modes(tmp_path):
         assert members['root/.ssh/authorized_keys'].mode == 0o600
         assert all(member.uid == 0 and member.gid == 0 for member in members.values())
         assert archive.extractfile('etc/hostname').read() == b'rs1\n'
+
+
+def test_boot_slots_are_shared_and_released(tmp_path, monkeypatch):
+    monkeypatch.setattr(labctl, 'STATE_ROOT', str(tmp_path))
+    monkeypatch.setattr(labctl, 'BOOT_SLOTS', 2)
+    first, second = labctl.acquire_boot_slot(), labctl.acquire_boot_slot()
+    assert first.name != second.name
+    waiter = threading.Thread(target=lambda: labctl.acquire_boot_slot().close())
+    waiter.start()
+    waiter.join(1.5)
+    assert waiter.is_alive(), 'a third boot must wait while both slots are held'
+    first.close()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    second.close()
