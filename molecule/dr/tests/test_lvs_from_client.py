@@ -20,7 +20,9 @@ testinfra_hosts = ["client"]
 
 REQUESTS = 20
 SCHEDULING_TOLERANCE = 1
+# As ipvsadm v1.31 saves them (-Sn): a tunnel real server also names its tunnel type.
 METHOD_FLAG = {"dr": "-g", "tun": "-i", "nat": "-m", "fullnat": "-m"}
+METHOD_SUFFIX = {"tun": " --tun-type ipip"}
 PROTOCOL_FLAG = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 
 
@@ -90,8 +92,9 @@ def test_director_table_equals_the_inventory(host, director, services):
             line += " -p %d" % service["persistence"]["timeout"]
         wanted.add(line)
         for real_server in service["real_servers"]:
-            wanted.add("-a %s -r %s:%d %s -w %d" % (key, rip(host, real_server["host"]), real_server.get("port", service["port"]),
-                                                    METHOD_FLAG[service.get("forwarding_method", "dr")], real_server.get("weight", 1)))
+            method = service.get("forwarding_method", "dr")
+            wanted.add("-a %s -r %s:%d %s -w %d%s" % (key, rip(host, real_server["host"]), real_server.get("port", service["port"]),
+                                                      METHOD_FLAG[method], real_server.get("weight", 1), METHOD_SUFFIX.get(method, "")))
     assert saved == wanted
 
 
