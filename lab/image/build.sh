@@ -53,7 +53,7 @@ done
 chroot "$root" systemctl disable keepalived.service nginx.service >/dev/null 2>&1 || true
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
     e2scrub_reap.service fstrim.timer dpkg-db-backup.timer systemd-networkd-wait-online.service \
-    getty@.service getty-static.service serial-getty@.service >/dev/null 2>&1
+    getty@.service getty-static.service >/dev/null 2>&1
 # Pseudo file systems and helpers nothing in a lab VM uses; each is a unit start that
 # costs seconds under TCG.
 chroot "$root" systemctl mask dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount \
