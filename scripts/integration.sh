@@ -4,8 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 instance=integration
-mapfile -t targets < <(find tests/integration/targets -mindepth 3 -maxdepth 3 -path '*/tasks/main.yml' \
-  | awk -F/ '{print $4}' | sort)
+targets=()
+while read -r target; do
+  if reason=$(scripts/not-yet-passing.sh integration "$target"); then
+    echo "integration: target $target NOT RUN (not yet passing: $reason)"
+  else
+    targets+=("$target")
+  fi
+done < <(find tests/integration/targets -mindepth 3 -maxdepth 3 -path '*/tasks/main.yml' | awk -F/ '{print $4}' | sort)
 if [ "${#targets[@]}" -eq 0 ]; then
   echo "integration: no targets under tests/integration/targets" >&2
   exit 1

@@ -11,6 +11,10 @@ fi
 failed=0
 report=()
 for scenario in "${scenarios[@]}"; do
+  if reason=$(scripts/not-yet-passing.sh molecule "$scenario"); then
+    report+=("$(printf 'scenario %-10s NOT RUN (not yet passing: %s)' "$scenario" "$reason")")
+    continue
+  fi
   start=$SECONDS
   if molecule test -s "$scenario"; then result=passed; else result=FAILED; failed=1; fi
   report+=("$(printf 'scenario %-10s %-7s %5ss' "$scenario" "$result" "$((SECONDS - start))")")
