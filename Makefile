@@ -56,7 +56,7 @@ sanity: venv
 	scripts/sanity.sh
 
 units: venv collection-link
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest
 
 packaging: venv
 	scripts/packaging-test.sh
