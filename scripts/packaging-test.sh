@@ -7,10 +7,11 @@ work=.build/packaging
 rm -rf "$work" && mkdir -p "$work/dist" "$work/collections"
 ansible-galaxy collection build --force --output-path "$work/dist" .
 tarball=$(ls "$work"/dist/lvs-topology-*.tar.gz)
-ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$tarball"
-# Only the installed copy is visible from here on, never the checkout.
+# Only the installed copy is visible from here on, never the checkout (which ansible.cfg and
+# the Makefile put on the collections path).
 export ANSIBLE_COLLECTIONS_PATH="$PWD/$work/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$tarball"
 installed="$work/collections/ansible_collections/lvs/topology"
 test -f "$installed/MANIFEST.json"
 modules=$(find "$installed/plugins/modules" -name '*.py' ! -name '__init__.py' -printf 'lvs.topology.%f\n' | sed 's/\.py$//' | sort)
