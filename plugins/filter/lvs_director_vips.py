@@ -16,12 +16,9 @@ description:
     the given interface, else on the interface of the default route.
   - IPv4 VIPs get an C(eth0:N) label, as C(ip addr add VIP dev eth0 label eth0:0) does.
   - Requires netaddr on the controller.
+extends_documentation_fragment:
+  - lvs.topology.virtual_services
 options:
-  _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
-    type: list
-    elements: dict
-    required: true
   facts:
     description: The director's C(ansible_facts) (network subset).
     type: dict

@@ -16,21 +16,9 @@ description:
     its RIP and maps the forwarding method to the kernel's (C(fullnat) is IPVS masquerading).
   - A real server named by inventory name gets its address on a director's segment, else its
     default address, from its gathered facts. Requires netaddr on the controller.
-options:
-  _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
-    type: list
-    elements: dict
-    required: true
-  hostvars:
-    description: The C(hostvars) magic variable.
-    type: dict
-    required: true
-  directors:
-    description: Inventory names of the directors, usually C(groups['directors']).
-    type: list
-    elements: str
-    required: true
+extends_documentation_fragment:
+  - lvs.topology.virtual_services
+  - lvs.topology.virtual_services.inventory
 """
 
 EXAMPLES = r"""

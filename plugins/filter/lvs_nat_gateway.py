@@ -14,21 +14,10 @@ short_description: The DIP a NAT real server routes its replies through
 description:
   - The address of the first director that shares a subnet with the real server's RIP.
   - Returns C(None) when the host serves no NAT service. Requires netaddr on the controller.
+extends_documentation_fragment:
+  - lvs.topology.virtual_services
+  - lvs.topology.virtual_services.inventory
 options:
-  _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
-    type: list
-    elements: dict
-    required: true
-  hostvars:
-    description: The C(hostvars) magic variable; the directors' facts must be gathered.
-    type: dict
-    required: true
-  directors:
-    description: Inventory names of the directors, usually C(groups['directors']).
-    type: list
-    elements: str
-    required: true
   inventory_hostname:
     description: The real server's inventory name.
     type: str

@@ -14,12 +14,9 @@ short_description: The VIPs a real server must accept, read from lvs_virtual_ser
 description:
   - A real server serves a service when one of the service's C(real_servers[].host) is its
     inventory name or one of its addresses. Requires netaddr on the controller.
+extends_documentation_fragment:
+  - lvs.topology.virtual_services
 options:
-  _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
-    type: list
-    elements: dict
-    required: true
   inventory_hostname:
     description: The host's inventory name.
     type: str

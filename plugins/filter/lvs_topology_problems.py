@@ -18,12 +18,9 @@ description:
     inventory hosts, hosts without facts, DR and TUN port remapping, DR real servers off the
     directors' L2 segment, and NAT real servers that cannot use a DIP as their gateway.
   - Requires netaddr on the controller.
+extends_documentation_fragment:
+  - lvs.topology.virtual_services
 options:
-  _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
-    type: list
-    elements: dict
-    required: true
   hostvars:
     description: The C(hostvars) magic variable; facts of the directors and named real servers must be gathered.
     type: dict

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Options shared by the filters that read the lvs_virtual_services data model."""
+
+    # The data model every filter takes as its input.
+    DOCUMENTATION = r"""
+options:
+  _input:
+    description: The lvs_virtual_services list (see docs/roles.md).
+    type: list
+    elements: dict
+    required: true
+"""
+
+    # The inventory a filter needs to resolve real servers and directors to addresses.
+    INVENTORY = r"""
+options:
+  hostvars:
+    description: The C(hostvars) magic variable; the directors' facts must be gathered.
+    type: dict
+    required: true
+  directors:
+    description: Inventory names of the directors, usually C(groups['directors']).
+    type: list
+    elements: str
+    required: true
+"""
