@@ -20,15 +20,12 @@ description:
   - Requires netaddr on the controller.
 extends_documentation_fragment:
   - lvs.topology.virtual_services
+  - lvs.topology.virtual_services.inventory
 options:
+  # Stricter than the shared wording: real servers are checked against facts too.
   hostvars:
     description: The C(hostvars) magic variable; facts of the directors and named real servers must be gathered.
     type: dict
-    required: true
-  directors:
-    description: Inventory names of the directors, usually C(groups['directors']).
-    type: list
-    elements: str
     required: true
 """
 
