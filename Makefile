@@ -14,13 +14,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 .PHONY: help setup apt venv lab-image collection-link demo test lint sanity units packaging \
-        integration molecule molecule-all lab-up lab-down bench
+        integration molecule molecule-all lab-up lab-down bench docs docs-check
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
 	@echo "make test   - lint, sanity, units, packaging, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
+	@echo "make docs   - regenerate the diagrams and the module reference in docs/ (make docs-check: are they fresh?)"
 
 # ---- setup: idempotent and cached ------------------------------------------------------
 setup: apt venv lab-image collection-link
@@ -70,6 +71,17 @@ molecule: setup
 
 molecule-all: setup
 	scripts/molecule-all.sh
+
+# ---- generated documentation ---------------------------------------------------------------
+# Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION.
+docs: venv collection-link
+	$(PY) scripts/gen-diagrams.py
+	$(PY) scripts/gen-module-docs.py
+
+docs-check: venv collection-link
+	@$(PY) scripts/gen-diagrams.py --check && $(PY) scripts/gen-module-docs.py --check \
+	  || { echo "docs-check: generated docs are stale: run make docs and commit docs/diagrams and docs/modules"; exit 1; }
+	@echo "docs-check: docs/diagrams and docs/modules match their sources"
 
 # ---- the lab -------------------------------------------------------------------------------
 lab-up: setup

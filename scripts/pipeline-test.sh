@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run every stage of the Jenkins pipeline (scripts/pipeline.sh) against a real lab: boots the
+# dr topology as instance "pipeline" under the big-lab lock, runs lint, validate, check
+# (whose diff must show changes on the fresh lab), the approval (automated here; Jenkins'
+# input step in the Jenkinsfile), apply, verify (TCP through every VIP, status.yml as text
+# and JSON) and junit, then a second check that must find nothing to change. Also saves the
+# director's ipvsadm -Ln for docs/dr.md. The lab goes down on every exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${PIPELINE_TEST_LOCKED:-}" ]; then
+  echo "pipeline-test: waiting for /tmp/lvs-lab-big.lock"
+  exec env PIPELINE_TEST_LOCKED=1 PIPELINE_TEST_LOCK_WAIT_START="$(date +%s)" \
+    flock /tmp/lvs-lab-big.lock "$0" "$@"
+fi
+echo "pipeline-test: lock held after $(( $(date +%s) - PIPELINE_TEST_LOCK_WAIT_START )) s"
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections" ANSIBLE_ROLES_PATH="$PWD/roles"
+export PIPELINE_ARTIFACTS=.build/pipeline-test
+instance=pipeline
+inventory=".lab/$instance/inventory.yml"
+trap '.venv/bin/python lab/labctl.py down "$instance"' EXIT
+
+declare -a timings
+timed() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "==== pipeline-test: $name"
+  "$@"
+  timings+=("$(printf '%-10s %5ss' "$name" "$((SECONDS - start))")")
+}
+
+total=$SECONDS
+timed lab-up .venv/bin/python lab/labctl.py up dr --name "$instance"
+timed lint scripts/pipeline.sh lint "$inventory"
+timed validate scripts/pipeline.sh validate "$inventory"
+timed check scripts/pipeline.sh check "$inventory"
+# The diff a person would approve must show the deployment: changes, and no failed host.
+grep -Eq 'changed=[1-9]' "$PIPELINE_ARTIFACTS/check-diff.txt" \
+  || { echo "pipeline-test: the check run on a fresh lab reported no change" >&2; exit 1; }
+echo "==== pipeline-test: approval (Jenkins asks a person here; automated in this test)"
+timed apply scripts/pipeline.sh apply "$inventory"
+timed verify scripts/pipeline.sh verify "$inventory"
+# A second check after apply must change nothing: the pipeline is safe to run again.
+timed recheck scripts/pipeline.sh check "$inventory"
+grep -Eq 'changed=[1-9]|failed=[1-9]|unreachable=[1-9]' "$PIPELINE_ARTIFACTS/check-diff.txt" \
+  && { echo "pipeline-test: check mode after apply still reports changes" >&2; exit 1; }
+timed junit scripts/pipeline.sh junit
+scripts/docs/capture-ipvsadm.sh "$instance" dr
+echo "==== pipeline-test summary"
+printf '%s\n' "${timings[@]}"
+echo "pipeline-test: passed in $((SECONDS - total)) s with the lab up"
