@@ -73,15 +73,18 @@ molecule-all: setup
 	scripts/molecule-all.sh
 
 # ---- generated documentation ---------------------------------------------------------------
-# Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION.
+# Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION,
+# the mode guides' ipvsadm -Ln blocks from the lab captures in docs/captures/.
 docs: venv collection-link
 	$(PY) scripts/gen-diagrams.py
 	$(PY) scripts/gen-module-docs.py
+	$(PY) scripts/gen-guide-captures.py
 
 docs-check: venv collection-link
 	@$(PY) scripts/gen-diagrams.py --check && $(PY) scripts/gen-module-docs.py --check \
-	  || { echo "docs-check: generated docs are stale: run make docs and commit docs/diagrams and docs/modules"; exit 1; }
-	@echo "docs-check: docs/diagrams and docs/modules match their sources"
+	  && $(PY) scripts/gen-guide-captures.py --check \
+	  || { echo "docs-check: generated docs are stale: run make docs and commit docs/"; exit 1; }
+	@echo "docs-check: docs/diagrams, docs/modules and the guides' captures match their sources"
 
 # ---- the lab -------------------------------------------------------------------------------
 lab-up: setup

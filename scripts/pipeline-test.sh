@@ -45,6 +45,13 @@ grep -Eq 'changed=[1-9]|failed=[1-9]|unreachable=[1-9]' "$PIPELINE_ARTIFACTS/che
   && { echo "pipeline-test: check mode after apply still reports changes" >&2; exit 1; }
 timed junit scripts/pipeline.sh junit
 scripts/docs/capture-ipvsadm.sh "$instance" dr
+# For docs/troubleshooting.md: what a request to the VIP does from the director and from a
+# real server (recorded, not asserted: these are the pitfalls the page explains).
+for host in lvs rs1; do
+  echo "==== pipeline-test: curl the VIP from $host"
+  .venv/bin/python lab/labctl.py ssh "$instance" "$host" \
+    "curl -s --max-time 5 http://192.0.2.100/; echo \"curl exit \$?\"" || true
+done
 echo "==== pipeline-test summary"
 printf '%s\n' "${timings[@]}"
 echo "pipeline-test: passed in $((SECONDS - total)) s with the lab up"
