@@ -9,6 +9,11 @@ if [ -z "${CAPTURE_LAB_LOCKED:-}" ]; then
   exec env CAPTURE_LAB_LOCKED=1 flock /tmp/lvs-lab-big.lock "$0" "$@"
 fi
 topology=$1 instance="docs-$1"
+# CAPTURE_DEADLINE=HHMM: give the lock straight back when it arrives too late to finish.
+if [ -n "${CAPTURE_DEADLINE:-}" ] && [ "$(date +%H%M)" -ge "$CAPTURE_DEADLINE" ]; then
+  echo "capture-lab: lock held after the deadline $CAPTURE_DEADLINE; not starting $topology" >&2
+  exit 1
+fi
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections" ANSIBLE_ROLES_PATH="$PWD/roles"
 trap '.venv/bin/python lab/labctl.py down "$instance"' EXIT
 start=$SECONDS
