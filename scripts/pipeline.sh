@@ -22,7 +22,7 @@ usage() {
 
 [ $# -ge 1 ] || usage
 stage=$1
-artifacts=${PIPELINE_ARTIFACTS:-.build/pipeline}
+artifacts=$(realpath -m "${PIPELINE_ARTIFACTS:-.build/pipeline}")
 junit_dir="$artifacts/junit"
 playbooks=(playbooks/site.yml playbooks/validate.yml playbooks/verify.yml playbooks/status.yml)
 
@@ -44,7 +44,7 @@ playbook() {
 case "$stage" in
   lint)
     # The first stage: no report or artifact of an earlier run may be published with this one.
-    rm -rf "$artifacts" && mkdir -p "$junit_dir"
+    rm -rf "$junit_dir" "$artifacts/check-diff.txt" "$artifacts/status.json" && mkdir -p "$junit_dir"
     yamllint -s "${playbooks[@]}"
     ansible-lint "${playbooks[@]}"
     for book in "${playbooks[@]}"; do
@@ -77,7 +77,7 @@ case "$stage" in
     playbook playbooks/verify.yml -e "verify_from=$from"
     playbook playbooks/status.yml
     rm -f "$artifacts/status.json"
-    playbook playbooks/status.yml -e status_format=json -e "status_json_dest=$PWD/$artifacts/status.json"
+    playbook playbooks/status.yml -e status_format=json -e "status_json_dest=$artifacts/status.json"
     python3 - "$artifacts/status.json" <<'PY'
 import json, sys
 directors = json.load(open(sys.argv[1]))
