@@ -30,6 +30,8 @@ SERVICE_DEFAULTS = {
     "flags": [],
     "persistence": None,
     "forwarding_method": "dr",
+    # Options only the keepalived backend reads (health checks, sorry server, quorum).
+    "keepalived": None,
 }
 SERVICE_REQUIRED = ("name", "vip", "real_servers")
 PERSISTENCE_KEYS = ("timeout", "netmask", "engine")
@@ -39,6 +41,25 @@ REAL_SERVER_DEFAULTS = {
     "upper_threshold": None,
     "lower_threshold": None,
 }
+KEEPALIVED_DEFAULTS = {
+    "delay_loop": 5,
+    "health_check": {"type": "tcp"},
+    "sorry_server": None,
+    "quorum": None,
+    "inhibit_on_failure": False,
+}
+HEALTH_CHECK_DEFAULTS = {
+    "type": "tcp",
+    "path": "/",
+    "status": 200,
+    "script": None,
+    "connect_timeout": 3,
+    "retry": 1,
+    "delay_before_retry": 1,
+}
+HEALTH_CHECK_TYPES = ("tcp", "http", "misc", "none")
+# keepalived's lb_kind: FULLNAT is NAT in the kernel (the director role adds the SNAT).
+KEEPALIVED_LB_KIND = {"dr": "DR", "nat": "NAT", "tun": "TUN", "fullnat": "NAT"}
 
 
 class TopologyError(Exception):
@@ -106,6 +127,42 @@ def _normalize_real_server(item, service, index):
     return real_server
 
 
+def _positive_int(value, what):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise TopologyError("%s %r is not an integer." % (what, value))
+    if number < 0:
+        raise TopologyError("%s %r is negative." % (what, value))
+    return number
+
+
+def _normalize_keepalived(item, what):
+    what += " keepalived"
+    _check_keys(item, tuple(KEEPALIVED_DEFAULTS), what)
+    options = dict(KEEPALIVED_DEFAULTS)
+    options.update((key, value) for key, value in item.items() if value is not None)
+    options["delay_loop"] = _positive_int(options["delay_loop"], what + " delay_loop")
+    if options["quorum"] is not None:
+        options["quorum"] = _positive_int(options["quorum"], what + " quorum")
+    options["inhibit_on_failure"] = bool(options["inhibit_on_failure"])
+    _check_keys(options["health_check"], tuple(HEALTH_CHECK_DEFAULTS), what + " health_check")
+    check = dict(HEALTH_CHECK_DEFAULTS)
+    check.update((key, value) for key, value in options["health_check"].items() if value is not None)
+    if check["type"] not in HEALTH_CHECK_TYPES:
+        raise TopologyError("%s health_check type %r is not one of %s." % (what, check["type"], ", ".join(HEALTH_CHECK_TYPES)))
+    if check["type"] == "misc" and not check["script"]:
+        raise TopologyError("%s health_check of type misc needs a script." % what)
+    for key in ("status", "connect_timeout", "retry", "delay_before_retry"):
+        check[key] = _positive_int(check[key], "%s health_check %s" % (what, key))
+    options["health_check"] = check
+    if options["sorry_server"] is not None:
+        _check_keys(options["sorry_server"], ("host", "port"), what + " sorry_server")
+        if not options["sorry_server"].get("host"):
+            raise TopologyError("%s sorry_server has no host (an inventory name or an address)." % what)
+    return options
+
+
 def _normalize_service(item, index):
     what = "Service %d of lvs_virtual_services" % (index + 1)
     _check_keys(item, SERVICE_REQUIRED + tuple(SERVICE_DEFAULTS), what)
@@ -134,6 +191,8 @@ def _normalize_service(item, index):
         service["flags"] = [flag for flag in service["flags"].split(",") if flag]
     if service["persistence"] is not None:
         _check_keys(service["persistence"], PERSISTENCE_KEYS, what + " persistence")
+    if service["keepalived"] is not None:
+        service["keepalived"] = _normalize_keepalived(service["keepalived"], what)
     if not isinstance(service["real_servers"], list):
         raise TopologyError("%s real_servers must be a list." % what)
     service["real_servers"] = [_normalize_real_server(rs, service, i) for i, rs in enumerate(service["real_servers"])]
@@ -199,6 +258,9 @@ class Topology:
         hosts = set(self.directors)
         for service in self.services:
             hosts.update(rs["host"] for rs in service["real_servers"] if rs["host"] in self.hostvars)
+            sorry = (service["keepalived"] or {}).get("sorry_server") or {}
+            if sorry.get("host") in self.hostvars:
+                hosts.add(sorry["host"])
         return sorted(hosts)
 
     def networks(self, host):
@@ -378,6 +440,42 @@ def ipvs_config(services, hostvars, directors):
             entry["real_servers"].append(item)
         config.append(entry)
     return config
+
+
+def keepalived_virtual_servers(services, hostvars, directors):
+    """lvs_virtual_services as keepalived virtual_server blocks: the ipvs_table config of each
+    service plus lb_kind, the health check, sorry server, quorum and inhibit_on_failure."""
+    topology = Topology(services, hostvars, directors)
+    blocks = []
+    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+        options = service["keepalived"] or _normalize_keepalived({}, "Service %s" % service["name"])
+        block = dict(entry, name=service["name"], lb_kind=KEEPALIVED_LB_KIND[service["forwarding_method"]])
+        block.update((key, value) for key, value in options.items() if key != "sorry_server")
+        block["sorry_server"] = None
+        if options["sorry_server"]:
+            sorry = options["sorry_server"]
+            port = sorry.get("port", service["port"])
+            block["sorry_server"] = {
+                "address": str(topology.resolve(service, {"host": str(sorry["host"])})),
+                "port": None if port is None else _port(port, "Service %s sorry_server port" % service["name"]),
+            }
+        blocks.append(block)
+    return blocks
+
+
+def real_server_entries(services, hostvars, directors, host):
+    """Every (virtual service, real server) pair that names host, in the shape of the
+    lvs.topology.ipvs_real_server options, with the weight the model gives it."""
+    topology = Topology(services, hostvars, directors)
+    addresses = [str(net.ip) for nic, net in topology.networks(host) or []]
+    entries = []
+    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+        identity = dict((key, entry[key]) for key in ("protocol", "address", "port", "fwmark", "family") if key in entry)
+        for real_server, resolved in zip(service["real_servers"], entry["real_servers"]):
+            # An address designates the real server whose RIP it is, however the model names it.
+            if topology.host_matches(real_server, host, addresses) or (_is_ip(host) and _ip(host, "host") == _ip(resolved["address"], "RIP")):
+                entries.append(dict(resolved, service=service["name"], virtual_service=identity))
+    return entries
 
 
 def real_server_vips(services, inventory_hostname, addresses, forwarding_methods):
