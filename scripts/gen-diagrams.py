@@ -214,6 +214,31 @@ def line(points, colour="#555555", width=1.5):
     return '<polyline points="%s" fill="none" stroke="%s" stroke-width="%s"/>' % (coordinates, colour, width)
 
 
+def address_of(host):
+    """A host's first IPv4 address without its prefix length."""
+    return host["nics"][0]["ipv4"].split("/")[0]
+
+
+def rewrite_summary(topology, service):
+    """Who rewrites what, in the lab's addresses, for the legend."""
+    hosts = topology["hosts"]
+    director = next(host for host in hosts.values() if host["role"] == "director")
+    client = next(host for host in hosts.values() if host["role"] == "client")
+    first = service["real_servers"][0]
+    real_server = "%s:%s" % (address_of(hosts[first["host"]]), first.get("port", service["port"]))
+    method = service.get("forwarding_method", "dr")
+    if method == "dr":
+        return "director rewrites the destination MAC to %s's; the IP header is unchanged" % first["host"]
+    if method == "tun":
+        return "director adds an outer IP header %s -> %s (IPIP); the inner packet is unchanged" % (
+            address_of(director), real_server.split(":")[0])
+    if method == "nat":
+        return "director rewrites the destination %s:%s -> %s, and the reply's source back" % (
+            service["vip"], service["port"], real_server)
+    return "director rewrites the destination -> %s and the source %s -> %s, and both back" % (
+        real_server, address_of(client), address_of(director))
+
+
 def render(topology, name):
     services = (topology.get("inventory_vars") or {}).get("lvs_virtual_services") or []
     hosts = topology["hosts"]
@@ -226,7 +251,7 @@ def render(topology, name):
     box_heights = {host: len(content) * LINE_HEIGHT + 2 * BOX_PADDING for host, content in lines.items()}
     tops, height = row_offsets(nodes, box_heights)
     legs = packet_legs(topology, nodes)
-    height += (40 if legs else 0) + MARGIN
+    height += (60 if legs else 0) + MARGIN
     ordered = sorted(nodes.values(), key=lambda item: (item.depth, item.x))
     bus_y = {node.name: tops[node.depth] + SEGMENT_ROW_HEIGHT / 2 for node in ordered if node.kind == "segment"}
     anchor = {node.name: tops[node.depth] + box_heights[node.name] / 2 for node in ordered if node.kind == "host"}
@@ -279,12 +304,13 @@ def render(topology, name):
         method = service.get("forwarding_method", "dr").upper()
         real_server = service["real_servers"][0]["host"]
         back = "back through the director" if method in ("NAT", "FULLNAT") else "straight to the client"
-        legend_y = height - MARGIN - 20
+        legend_y = height - MARGIN - 40
         out.append(text(MARGIN, legend_y, "solid: request, client -> VIP %s:%s -> director -> %s (%s)"
                         % (ipaddress.ip_address(service["vip"]), service.get("port", "-"), real_server, method),
                         12, ' fill="%s"' % REQUEST_COLOUR))
         out.append(text(MARGIN, legend_y + 20, "dashed: reply from %s, %s" % (real_server, back),
                         12, ' fill="%s"' % REPLY_COLOUR))
+        out.append(text(MARGIN, legend_y + 40, rewrite_summary(topology, service), 12))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
