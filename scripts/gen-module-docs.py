@@ -139,7 +139,9 @@ def render_index(entries):
 
 def read_docs(names):
     command = ["ansible-doc", "--json", "-t", "module"] + ["%s.%s" % (NAMESPACE, name) for name in names]
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit("ansible-doc cannot read the modules' documentation:\n%s" % result.stderr.strip())
     return {fqcn[len(NAMESPACE) + 1:]: entry for fqcn, entry in json.loads(result.stdout).items()}
 
 
