@@ -83,7 +83,7 @@ docs: venv collection-link
 docs-check: venv collection-link
 	@$(PY) scripts/gen-diagrams.py --check && $(PY) scripts/gen-module-docs.py --check \
 	  && $(PY) scripts/gen-guide-captures.py --check \
-	  || { echo "docs-check: generated docs are stale: run make docs and commit docs/"; exit 1; }
+	  || { echo "docs-check: FAILED (see above); stale generated docs: run make docs and commit docs/"; exit 1; }
 	@echo "docs-check: docs/diagrams, docs/modules and the guides' captures match their sources"
 
 # ---- the lab -------------------------------------------------------------------------------
