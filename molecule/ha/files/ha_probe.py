@@ -65,19 +65,20 @@ def long_lived(args, stop, result):
 
 
 def wait_for_servers(args, wanted_only, consecutive):
-    """Seconds until `consecutive` fresh connections in a row were answered by servers in
-    wanted_only (None when --seconds passed first)."""
+    """Seconds from the start to the first of `consecutive` fresh connections in a row that
+    servers in wanted_only answered (None when --seconds passed first)."""
     started = time.monotonic()
-    streak = 0
+    streak = []
     while time.monotonic() - started < args.seconds:
+        attempt = time.monotonic()
         try:
             with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
                 name = get(sock, args.vip)
         except (OSError, ValueError, IndexError):
             name = None
-        streak = streak + 1 if name in wanted_only else 0
-        if streak == consecutive:
-            return round(time.monotonic() - started, 2)
+        streak = streak + [attempt] if name in wanted_only else []
+        if len(streak) == consecutive:
+            return round(streak[0] - started, 2)
         time.sleep(args.interval)
     return None
 
