@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 .PHONY: help setup apt venv lab-image collection-link demo test lint sanity units packaging \
-        integration molecule molecule-all lab-up lab-down bench docs docs-check
+        integration molecule molecule-all lab-tests lab-up lab-down bench docs docs-check
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
@@ -70,7 +70,11 @@ molecule: setup
 	molecule test -s $(SCENARIO)
 
 molecule-all: setup
-	scripts/molecule-all.sh
+	LAB_TEST_KINDS=molecule scripts/lab-tests.sh
+
+# What make test runs of the lab: integration and every scenario, two lanes side by side.
+lab-tests: setup
+	scripts/lab-tests.sh
 
 # ---- generated documentation ---------------------------------------------------------------
 # Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION,

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# lab-job.sh JOB: run one lab-backed test job (`integration`, or `molecule/<scenario>`) with its
+# output in .build/logs/<job>.log; print one result line, and the log's tail when it failed,
+# so jobs running side by side never interleave their output.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+job=$1
+log=.build/logs/${job//\//-}.log
+mkdir -p .build/logs
+start=$SECONDS
+case $job in
+  integration) command=(scripts/integration.sh) ;;
+  molecule/*) command=(molecule test -s "${job#molecule/}") ;;
+  *) echo "lab-job: unknown job $job" >&2; exit 2 ;;
+esac
+if "${command[@]}" > "$log" 2>&1; then result=passed; else result=FAILED; fi
+elapsed=$((SECONDS - start))
+grep -h "NOT RUN" "$log"
+if [ "$result" = FAILED ]; then
+  echo "==== $job FAILED after ${elapsed}s; last 150 lines of $log:"
+  tail -n 150 "$log"
+fi
+printf '%-22s %-7s %5ss\n' "$job" "$result" "$elapsed" | tee -a .build/logs/lab-tests.summary
+[ "$result" = passed ]
