@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE, ensure_kernel_module, run_checked
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsParseError, apply_to_table, operation_line, operation_words, parse_saved_table, plan_operations, render_diff,
+    IpvsInputError, IpvsParseError, apply_to_table, operation_line, operation_words, parse_saved_table, plan_operations, render_diff,
     table_lines, with_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
@@ -115,6 +115,25 @@ class IpvsHost(object):
         if rc == 0 and not err.strip():
             return True, None
         return False, (err or out).strip() or "exit status %d" % rc
+
+
+def run_table_change(module, plan, report=None, **converge_options):
+    """The whole run of a module that changes the table: read, plan, converge, report, exit.
+
+    plan(params, have) returns (desired services, services to delete) or raises
+    IpvsInputError, which fails the task with that sentence before the host is touched;
+    report(host, have, desired, result) may add to the result before the module exits.
+    """
+    host = IpvsHost(module)
+    have = host.read_table()
+    try:
+        desired, absent = plan(module.params, have)
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
+    result = converge(module, host, have, desired, absent_services=absent, **converge_options)
+    if report is not None:
+        report(host, have, desired, result)
+    module.exit_json(**result)
 
 
 def converge(module, host, have, desired, absent_services=(), purge_other_services=False, whole_table_diff=False):

@@ -60,15 +60,19 @@ def parse_listing(text):
         words = line.split()
         if not words:
             continue
-        version = VERSION_PATTERN.match(line.strip())
-        if version:
-            listing.version, listing.table_size = version.group(1), int(version.group(2))
-        elif words[0] == "Prot" or words[:2] == ["->", "RemoteAddress:Port"]:
-            continue
-        elif words[0] == "->":
+        # Real-server lines first: they are nearly all of a big table's listing.
+        if words[0] == "->":
+            if words[1:2] == ["RemoteAddress:Port"]:
+                continue
             if current is None or len(words) < 2:
                 raise IpvsParseError("real-server line before any service: %r" % line)
             current["real_servers"][split_address_port(words[1])] = words[2:]
+            continue
+        version = VERSION_PATTERN.match(line.strip()) if words[0] == "IP" else None
+        if version:
+            listing.version, listing.table_size = version.group(1), int(version.group(2))
+        elif words[0] == "Prot":
+            continue
         else:
             service, rest = _listed_service(words)
             current = {"columns": rest, "real_servers": OrderedDict()}

@@ -134,7 +134,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     MAX_PORT, DesiredService, IpvsInputError, checked_int, normalise_address, real_server_key,
 )
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, converge, wait_for_drain
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import run_table_change, wait_for_drain
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     real_server_from_params, real_server_module_spec, validated_identity, virtual_service_from_params,
 )
@@ -166,24 +166,27 @@ def desired_real_server(params, have):
     return DesiredService(service, real_servers=OrderedDict([(real_server_key(real_server), real_server)]))
 
 
+def plan_real_server(params, have):
+    desired = desired_real_server(params, have)
+    return ([desired] if desired else []), []
+
+
+def report_drain(host, have, desired, result):
+    """state=drained: wait for the active connections to end and report what remained."""
+    module = host.module
+    if module.params["state"] != "drained":
+        return
+    service, key = desired[0].service, list(desired[0].real_servers)[0]
+    if module.check_mode:
+        counts = host.real_server_connections(service, key) if service in have else None
+    else:
+        counts = wait_for_drain(host, service, key, module.params["drain_timeout"])
+    active, inactive = counts or (0, 0)
+    result.update(active_connections=active, inactive_connections=inactive, drained=active == 0)
+
+
 def main():
-    module = build_module()
-    host = IpvsHost(module)
-    try:
-        have = host.read_table()
-        desired = desired_real_server(module.params, have)
-    except IpvsInputError as error:
-        module.fail_json(msg=str(error))
-    result = converge(module, host, have, [desired] if desired else [])
-    if module.params["state"] == "drained":
-        service, key = desired.service, list(desired.real_servers)[0]
-        if module.check_mode:
-            counts = host.real_server_connections(service, key) if service in have else None
-        else:
-            counts = wait_for_drain(host, service, key, module.params["drain_timeout"])
-        active, inactive = counts or (0, 0)
-        result.update(active_connections=active, inactive_connections=inactive, drained=active == 0)
-    module.exit_json(**result)
+    run_table_change(build_module(), plan_real_server, report=report_drain)
 
 
 if __name__ == "__main__":

@@ -123,8 +123,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, converge
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import run_table_change
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, service_module_spec, virtual_service_from_params,
 )
@@ -135,20 +134,16 @@ def build_module():
     return AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
 
 
+def plan_service(params, have):
+    """The service as the task declares it, or the service to delete."""
+    service = virtual_service_from_params(params)
+    if params["state"] == "absent":
+        return [], [service]
+    return [desired_service_from_params(params, have, where="")], []
+
+
 def main():
-    module = build_module()
-    host = IpvsHost(module)
-    desired, absent = [], []
-    try:
-        service = virtual_service_from_params(module.params)
-        have = host.read_table()
-        if module.params["state"] == "absent":
-            absent.append(service)
-        else:
-            desired.append(desired_service_from_params(module.params, have, where=""))
-    except IpvsInputError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**converge(module, host, have, desired, absent_services=absent))
+    run_table_change(build_module(), plan_service)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ options:
         C(persistence_timeout), C(persistence_netmask), C(persistence_engine), C(one_packet),
         C(real_servers) and C(purge_real_servers) - with the meanings documented there.
       - A service listed twice is refused. RV(gathered) returns the live table in this shape.
-    type: list
-    elements: dict
+      - The list may also be given as JSON text (the list through the C(to_json) filter), which big
+        tables should do - Ansible then carries one string instead of a structure of tens of
+        thousands of values through templating, the module payload, argument checking and the
+        result, which is most of the cost of a no-op run (see C(docs/performance.md)). The
+        director role passes its table this way.
+    type: jsonarg
     default: []
   state:
     description:
@@ -131,10 +135,12 @@ diff:
   type: dict
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError, table_config
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, converge
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
 )
@@ -143,11 +149,23 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            config=dict(type="list", elements="dict", default=[]),
+            config=dict(type="jsonarg", default=[]),
             state=dict(type="str", default="merged", choices=["merged", "replaced", "overridden", "deleted", "gathered"]),
         ),
         supports_check_mode=True,
     )
+
+
+def config_items(config):
+    """The config list, whether it came as a list or as JSON text (jsonarg hands over text)."""
+    if isinstance(config, (str, bytes)):
+        try:
+            config = json.loads(config)
+        except ValueError as error:
+            raise IpvsInputError("config is neither a list of services nor JSON text of one (%s)." % error)
+    if not isinstance(config, list):
+        raise IpvsInputError("config must be a list of services, got %s." % type(config).__name__)
+    return config
 
 
 def desired_table(config, state, have):
@@ -172,19 +190,16 @@ def desired_table(config, state, have):
     return desired, absent
 
 
+def plan_table(params, have):
+    return desired_table(config_items(params["config"]), params["state"], have)
+
+
 def main():
     module = build_module()
-    host = IpvsHost(module)
     state = module.params["state"]
-    have = host.read_table()
     if state == "gathered":
-        module.exit_json(changed=False, commands=[], gathered=table_config(have))
-    try:
-        desired, absent = desired_table(module.params["config"], state, have)
-    except IpvsInputError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**converge(module, host, have, desired, absent_services=absent,
-                                purge_other_services=state == "overridden", whole_table_diff=True))
+        module.exit_json(changed=False, commands=[], gathered=table_config(IpvsHost(module).read_table()))
+    run_table_change(module, plan_table, purge_other_services=state == "overridden", whole_table_diff=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run a host module's main() in-process with canned command output and a temporary /proc/sys.
 
-Shared by the unit tests of vip_address, arp_suppress and lvs_sysctl.
+Shared by the unit tests of vip_address, arp_suppress, lvs_sysctl and the IPVS modules.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -80,9 +80,13 @@ class FakeCommands(object):
         return [call for call in self.calls if not any(tuple(call[:len(read)]) == read for read in reads)]
 
 
-def fake_bin_path(available=("ip", "systemctl", "modprobe")):
+HOST_BINARIES = ("ip", "systemctl", "modprobe", "ipvsadm")
+
+
+def fake_bin_path(available=HOST_BINARIES):
+    """get_bin_path finding the given tools where Debian installs them, and nothing else."""
     locations = {"ip": "/usr/sbin/ip", "systemctl": "/usr/bin/systemctl", "modprobe": "/usr/sbin/modprobe",
-                 "arping": "/usr/bin/arping"}
+                 "arping": "/usr/bin/arping", "ipvsadm": "/usr/sbin/ipvsadm"}
 
     def get_bin_path(module, name, required=False, opt_dirs=None):
         if name in available:
@@ -93,7 +97,7 @@ def fake_bin_path(available=("ip", "systemctl", "modprobe")):
     return get_bin_path
 
 
-def run_module(main, args, commands=None, check_mode=False, diff=True, binaries=("ip", "systemctl", "modprobe")):
+def run_module(main, args, commands=None, check_mode=False, diff=True, binaries=HOST_BINARIES):
     """Run main() with args; return the result dict, or raise ModuleFail with it."""
     def exit_json(module, **result):
         raise ModuleExit(result)

@@ -7,9 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
-import host_module_harness
 from host_module_harness import ModuleFail, run_module
 
 from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host
@@ -53,14 +54,6 @@ class FakeIpvsadm(object):
         return [(argv, data) for argv, data in self.calls if argv[0] == MODPROBE or tuple(argv[1:2]) not in READS]
 
 
-def ipvs_bin_path(available):
-    locations = {"ipvsadm": IPVSADM, "modprobe": MODPROBE}
-
-    def get_bin_path(module, name, required=False, opt_dirs=None):
-        return locations[name]
-    return get_bin_path
-
-
 @pytest.fixture
 def kernel(monkeypatch):
     """A kernel with IPVS loaded; .missing names kernel modules that are not loaded yet."""
@@ -68,7 +61,6 @@ def kernel(monkeypatch):
         missing = set()
         ipvs = True
     state = Kernel()
-    monkeypatch.setattr(host_module_harness, "fake_bin_path", ipvs_bin_path)
     monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: name not in state.missing)
     monkeypatch.setattr(_ipvs_host.IpvsHost, "ipvs_present", lambda self: state.ipvs)
     return state
@@ -123,6 +115,40 @@ def test_gathered_config_fed_back_overridden_changes_nothing(kernel):
     assert sum(len(service["real_servers"]) for service in gathered) == 28
     result = run_module(ipvs_table.main, dict(state="overridden", config=gathered), fake)
     assert (result["changed"], result["commands"], fake.changes()) == (False, [], [])
+
+
+def test_config_as_json_text_is_the_same_table(kernel):
+    """The director role passes config as JSON text: it must mean exactly the list."""
+    fake = FakeIpvsadm(live())
+    gathered = run_module(ipvs_table.main, dict(state="gathered"), fake)["gathered"]
+    result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(gathered)), fake)
+    assert (result["changed"], result["commands"], fake.changes()) == (False, [], [])
+    pooled = [service for service in gathered if service["real_servers"]][0]
+    pooled["real_servers"][0]["weight"] += 1
+    as_list = run_module(ipvs_table.main, dict(state="overridden", config=gathered), FakeIpvsadm(live()))
+    as_text = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(gathered)), FakeIpvsadm(live()))
+    assert as_text["commands"] == as_list["commands"] and len(as_list["commands"]) == 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[{\"address\": ", "config is neither a list of services nor JSON text of one"),
+    ("{\"address\": \"192.0.2.1\"}", "config must be a list of services, got dict."),
+    ("[\"192.0.2.1\"]", "config[0] must be a dictionary, got '192.0.2.1'."),
+])
+def test_config_text_that_is_no_list_of_services_changes_nothing(kernel, text, message):
+    fake = FakeIpvsadm(live())
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, dict(state="overridden", config=text), fake)
+    assert failure.value.result["msg"].startswith(message)
+    assert fake.changes() == []
+
+
+def test_no_ipvsadm_fails_before_anything_runs(kernel):
+    fake = FakeIpvsadm()
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, dict(state="overridden", config=[]), fake, binaries=("modprobe",))
+    assert "ipvsadm" in failure.value.result["msg"]
+    assert fake.calls == []
 
 
 def test_many_operations_go_as_one_batch_on_stdin(kernel):
