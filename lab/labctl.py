@@ -484,13 +484,16 @@ def identity_files(topology, host, authorized_key):
     name = host['name']
     hosts_lines = ['127.0.0.1\tlocalhost', '127.0.1.1\t%s' % name, '::1\tlocalhost ip6-localhost ip6-loopback']
     hosts_lines += ['%s\t%s' % (address, other) for other, address in sorted(topology['host_addresses'].items())]
-    forwarding = '1' if host['forwarding'] else '0'
+    # Only routers get forwarding turned on; other hosts keep the kernel default (0) and no
+    # line at all: this runs at every boot, possibly after systemd-sysctl, and must not undo
+    # the ip_forward a director's own sysctl.d file sets (LVS-NAT after a reboot).
+    sysctls = ('net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\n' if host['forwarding'] else '')
     files = {
         '/etc/hostname': (0o644, name + '\n'),
         '/etc/hosts': (0o644, '\n'.join(hosts_lines) + '\n'),
         '/root/.ssh/authorized_keys': (0o600, authorized_key.strip() + '\n'),
         '/run/systemd/network/05-lvs-lab-mgmt0.network': (0o644, management_network_unit(host)),
-        '/run/lvs-lab/sysctl.conf': (0o644, 'net.ipv4.ip_forward = %s\nnet.ipv6.conf.all.forwarding = %s\n' % (forwarding, forwarding)),
+        '/run/lvs-lab/sysctl.conf': (0o644, sysctls),
     }
     for nic in host['nics']:
         files['/run/systemd/network/10-lvs-lab-%s.network' % nic['name']] = (0o644, data_network_unit(host, nic))

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's own promises, checked on every host of whichever topology the scenario runs:
+the base addressing lab-up applied, the management NIC kept out of the data path, the
+real servers' pages. The scenarios verify after converge and again after every VM
+rebooted, so this also proves the base network comes back by itself.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+
+testinfra_hosts = ["ansible://all"]
+
+
+def lab_variables(host):
+    return host.ansible.get_variables()
+
+
+def test_host_runs_the_lab_kernel(host):
+    assert host.check_output("uname -r").startswith("6.1.")
+
+
+def test_data_nics_carry_the_topology_addresses(host):
+    links = json.loads(host.check_output("ip -j addr show"))
+    held = {(link["ifname"], "%s/%s" % (info["local"], info["prefixlen"])) for link in links for info in link.get("addr_info", [])}
+    for nic in lab_variables(host)["lab_nics"]:
+        for family in ("ipv4", "ipv6"):
+            if nic.get(family):
+                assert (nic["name"], nic[family]) in held, "%s lacks %s" % (nic["name"], nic[family])
+
+
+def test_management_nic_is_not_the_data_path(host):
+    assert host.interface("mgmt0").exists
+    default = host.check_output("ip -4 route show default")
+    if lab_variables(host).get("lab_default_gateway"):
+        assert default.startswith("default via ") and "mgmt0" not in default, default
+    assert "mgmt0" not in host.check_output("ip -4 route show table main")
+
+
+def test_real_servers_serve_a_page_naming_the_host(host):
+    variables = lab_variables(host)
+    rip = variables["lab_nics"][0]["ipv4"].split("/")[0]
+    for port in variables.get("lab_web_ports", []):
+        page = host.check_output("curl -sS --max-time 10 %s", "http://%s:%d/" % (rip, port))
+        assert page.strip() == variables["inventory_hostname"]
