@@ -49,14 +49,25 @@ class IpvsHost(object):
         except IpvsParseError as error:
             self.module.fail_json(msg="Cannot read the output of ipvsadm %s: %s." % (command, error), stdout=text)
 
-    def read_table(self):
-        """The live table: rules from -Sn, thresholds (which -Sn omits) from -Ln --thresholds."""
+    def read_listings(self):
+        """The live table as ipvsadm prints it: (-Sn, -Ln --thresholds) output, None without IPVS."""
         if not self.ipvs_present():
-            return OrderedDict()
+            return None
         # -Sn, not -Ln: the save format is what ipvsadm -R reads back, and it is stable.
-        table = self._parsed(parse_saved_table, self.ipvsadm_output("-Sn"), "-Sn")
-        listing = self._parsed(parse_listing, self.ipvsadm_output("-Ln", "--thresholds"), "-Ln --thresholds")
+        return self.ipvsadm_output("-Sn"), self.ipvsadm_output("-Ln", "--thresholds")
+
+    def table_from(self, listings):
+        """The table of read_listings(): rules from -Sn, thresholds (which -Sn omits) from the listing."""
+        if listings is None:
+            return OrderedDict()
+        saved, thresholds = listings
+        table = self._parsed(parse_saved_table, saved, "-Sn")
+        listing = self._parsed(parse_listing, thresholds, "-Ln --thresholds")
         return with_thresholds(table, self._parsed(real_server_thresholds, listing, "-Ln --thresholds"))
+
+    def read_table(self):
+        """The live table."""
+        return self.table_from(self.read_listings())
 
     def listing(self, *options):
         return self._parsed(parse_listing, self.ipvsadm_output("-Ln", *options), "-Ln " + " ".join(options))
@@ -117,22 +128,25 @@ class IpvsHost(object):
         return False, (err or out).strip() or "exit status %d" % rc
 
 
-def run_table_change(module, plan, report=None, **converge_options):
+def run_table_change(module, plan, report=None, host=None, listings=None, **converge_options):
     """The whole run of a module that changes the table: read, plan, converge, report, exit.
 
     plan(params, have) returns (desired services, services to delete) or raises
     IpvsInputError, which fails the task with that sentence before the host is touched;
-    report(host, have, desired, result) may add to the result before the module exits.
+    report(host, have, desired, absent, result) may add to the result before the module
+    exits. A caller that has already read the table passes its host and listings.
     """
-    host = IpvsHost(module)
-    have = host.read_table()
+    if host is None:
+        host = IpvsHost(module)
+        listings = host.read_listings()
+    have = host.table_from(listings)
     try:
         desired, absent = plan(module.params, have)
     except IpvsInputError as error:
         module.fail_json(msg=str(error))
     result = converge(module, host, have, desired, absent_services=absent, **converge_options)
     if report is not None:
-        report(host, have, desired, result)
+        report(host, have, desired, absent, result)
     module.exit_json(**result)
 
 

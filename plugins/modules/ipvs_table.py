@@ -136,11 +136,14 @@ diff:
 """
 
 import json
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError, table_config
+from ansible_collections.lvs.topology.plugins.module_utils import _ipvs, _ipvs_host, _ipvs_params
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError, plan_operations, render_diff, table_config
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, run_key
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
 )
@@ -194,12 +197,41 @@ def plan_table(params, have):
     return desired_table(config_items(params["config"]), params["state"], have)
 
 
+def record_when_converged(memo, listings_before, purge_other_services):
+    """The report step: record the run once the live table, read back, needs no more operation."""
+    def report(host, have, desired, absent, result):
+        module = host.module
+        if module.check_mode:
+            return
+        listings = host.read_listings() if result["changed"] else listings_before
+        if result["changed"] and plan_operations(host.table_from(listings), desired, absent, purge_other_services):
+            memo.forget()
+            module.warn("The IPVS table read back after this change still differs from config; "
+                        "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
+            return
+        memo.record(listings)
+    return report
+
+
 def main():
     module = build_module()
     state = module.params["state"]
+    host = IpvsHost(module)
+    listings = host.read_listings()
     if state == "gathered":
-        module.exit_json(changed=False, commands=[], gathered=table_config(IpvsHost(module).read_table()))
-    run_table_change(module, plan_table, purge_other_services=state == "overridden", whole_table_diff=True)
+        module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)))
+    # The code of the planning enters the key: a new version of the collection plans afresh.
+    code = (_ipvs, _ipvs_params, _ipvs_host, sys.modules[__name__])
+    memo = TableMemo(run_key(code, state, module.params["config"]))
+    if memo.holds(listings):
+        result = dict(changed=False, commands=[])
+        if module._diff:
+            have = host.table_from(listings)
+            result["diff"] = render_diff(have, have)
+        module.exit_json(**result)
+    purge = state == "overridden"
+    run_table_change(module, plan_table, report=record_when_converged(memo, listings, purge), host=host, listings=listings,
+                     purge_other_services=purge, whole_table_diff=True)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
 from host_module_harness import ModuleFail, run_module
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host
+from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host, _ipvs_memo
 from ansible_collections.lvs.topology.plugins.modules import ipvs_info, ipvs_real_server, ipvs_service, ipvs_table
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -52,6 +53,14 @@ class FakeIpvsadm(object):
     def changes(self):
         """The calls that change something: everything but the listings."""
         return [(argv, data) for argv, data in self.calls if argv[0] == MODPROBE or tuple(argv[1:2]) not in READS]
+
+
+@pytest.fixture(autouse=True)
+def memo_path(monkeypatch, tmp_path):
+    """ipvs_table's record of the last converged table, in a temporary directory."""
+    path = str(tmp_path / "lvs-topology" / "ipvs_table.memo")
+    monkeypatch.setattr(_ipvs_memo, "MEMO_PATH", path)
+    return path
 
 
 @pytest.fixture
@@ -316,3 +325,63 @@ def test_info_reports_counters_timeouts_daemons_and_connections(kernel):
     assert set(web["rates"]) == {"connections_per_second", "packets_in_per_second", "packets_out_per_second",
                                  "bytes_in_per_second", "bytes_out_per_second"}
     assert all("active_connections" in server for server in web["real_servers"])
+
+
+def _table_listings(active_connections=0):
+    """A one-service table as -Sn and -Ln --thresholds print it, with some connections."""
+    saved = "-A -t 192.0.2.100:80 -s wrr\n-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1\n"
+    thresholds = ("IP Virtual Server version 1.2.1 (size=4096)\n"
+                  "Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\n"
+                  "  -> RemoteAddress:Port\n"
+                  "TCP  192.0.2.100:80 wrr\n"
+                  "  -> 192.0.2.11:80                 0          0          %d          3\n" % active_connections)
+    return {("-Sn",): saved, ("-Ln", "--thresholds"): thresholds}
+
+
+ONE_SERVICE = [dict(address="192.0.2.100", port=80, scheduler="wrr", real_servers=[dict(address="192.0.2.11")])]
+
+
+def test_unchanged_rerun_answers_from_the_record_without_planning(kernel, monkeypatch):
+    first = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), FakeIpvsadm(_table_listings()))
+    assert (first["changed"], first["commands"]) == (False, [])
+
+    def no_planning(params, have):
+        raise AssertionError("planned although the record matched")
+    monkeypatch.setattr(ipvs_table, "plan_table", no_planning)
+    # Connection counts move with traffic and are no part of the table.
+    fake = FakeIpvsadm(_table_listings(active_connections=5))
+    again = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake)
+    assert (again["changed"], again["commands"], fake.changes()) == (False, [], [])
+    assert again["diff"]["before"] == again["diff"]["after"] == _table_listings()[("-Sn",)]
+
+
+@pytest.mark.parametrize("change", ["table", "config", "state"])
+def test_record_misses_when_the_table_or_the_task_differs(kernel, change):
+    run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), FakeIpvsadm(_table_listings()))
+    listings, config, state = _table_listings(), [dict(ONE_SERVICE[0])], "overridden"
+    if change == "table":
+        listings[("-Sn",)] = listings[("-Sn",)].replace("-w 1", "-w 2")
+    elif change == "config":
+        config[0]["real_servers"] = [dict(address="192.0.2.11", weight=4)]
+    else:
+        state = "replaced"
+    fake = FakeIpvsadm(listings)
+    result = run_module(ipvs_table.main, dict(state=state, config=json.dumps(config)), fake)
+    expected = {"table": ["-e -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1"],
+                "config": ["-e -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 4"], "state": []}[change]
+    assert result["commands"] == expected
+
+
+def test_change_records_only_after_reading_the_table_back(kernel, memo_path):
+    # The fake kernel does not keep the change: the read-back still differs, so nothing is recorded.
+    fake = FakeIpvsadm(_table_listings())
+    changed = [dict(ONE_SERVICE[0], real_servers=[dict(address="192.0.2.11", weight=4)])]
+    result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(changed)), fake)
+    assert result["changed"] and not os.path.exists(memo_path)
+    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Sn"]) == 2
+
+
+def test_check_mode_records_nothing(kernel, memo_path):
+    run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), FakeIpvsadm(_table_listings()),
+               check_mode=True)
+    assert not os.path.exists(memo_path)
