@@ -19,6 +19,11 @@ description:
     many operations, so thousands of rules converge in one call and an unchanged table costs one read.
   - The whole O(config) is checked before anything runs; one bad entry rejects the call and the
     table stays untouched.
+  - After a run that leaves the table converged (read back after a change), the module records a
+    digest of its code, O(state), O(config) and the live table in C(/run/lvs-topology/ipvs_table.memo).
+    A rerun with the same four answers "no change" without checking and diffing every item again;
+    the live table is still read on every run, so anything that changed it misses the record.
+    Connection counts are no part of the digest.
 author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
