@@ -52,7 +52,7 @@ done
 # lab starts nginx only on hosts that serve pages. Timers and waits only cost boot time.
 chroot "$root" systemctl disable keepalived.service nginx.service >/dev/null 2>&1 || true
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
-    e2scrub_reap.service fstrim.timer dpkg-db-backup.timer systemd-networkd-wait-online.service \
+    e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
     getty@.service getty-static.service >/dev/null 2>&1
 # Pseudo file systems and helpers nothing in a lab VM uses; each is a unit start that
 # costs seconds under TCG.
@@ -62,7 +62,11 @@ chroot "$root" systemctl mask dev-hugepages.mount dev-mqueue.mount sys-kernel-de
     modprobe@configfs.service modprobe@dm_mod.service modprobe@efi_pstore.service \
     modprobe@fuse.service modprobe@drm.service modprobe@loop.service \
     systemd-update-utmp.service systemd-update-utmp-runlevel.service >/dev/null 2>&1
-chroot "$root" systemctl enable systemd-networkd.service lvs-lab-identity.service >/dev/null
+# wait-online stays, as on any networkd host: units ordered after it (the VIPs vip_address
+# persists) must not start before networkd has configured the links and dropped foreign
+# addresses. Only units that want network-online.target pull it into a boot.
+chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service \
+    lvs-lab-identity.service >/dev/null
 rm -f "$root/etc/nginx/sites-enabled/default"
 rm -f "$root/etc/resolv.conf" && : > "$root/etc/resolv.conf"
 # restrict=on keeps the VMs offline: no apt index is useful inside them.
