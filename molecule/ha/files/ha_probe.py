@@ -13,6 +13,7 @@ socket.
 
 import argparse
 import json
+import os
 import socket
 import threading
 import time
@@ -90,6 +91,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--interval", type=float, default=0.1)
     parser.add_argument("--timeout", type=float, default=0.5)
+    parser.add_argument("--stop-file", help="end the measurement early when this file exists")
     parser.add_argument("--until-only", nargs="+", help="measure the time until only these servers answer (10 in a row)")
     parser.add_argument("--until-seen", help="measure the time until this server answers")
     args = parser.parse_args()
@@ -107,7 +109,10 @@ def main():
                threading.Thread(target=fresh_connections, args=(args, stop, answers, names))]
     for thread in threads:
         thread.start()
-    time.sleep(args.seconds)
+    # Until the stop file appears (the playbook makes it once the failure is well past), so
+    # that a slow controller cannot end the measurement before the failure happens.
+    while time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file)):
+        time.sleep(0.1)
     stop.set()
     for thread in threads:
         thread.join()
