@@ -47,7 +47,7 @@ def test_who_answers_arp_for_the_vip(host):
     assert len(set(suppressed)) == 1, "the real servers disagree on arp_ignore: %s" % suppressed
     phase = "with arp_suppress" if suppressed[0] else "without arp_suppress"
 
-    answers = host.check_output("python3 /usr/local/lib/arp_responders.py eth0 %s %s %d", ROUTER_LAN_ADDRESS, VIP, ANSWER_SECONDS).split()
+    answers = host.check_output("python3 /usr/local/lib/arp_responders.py eth0 %s %s %s", ROUTER_LAN_ADDRESS, VIP, str(ANSWER_SECONDS)).split()
     cached = [neighbour_mac_after_flush(host) for dummy in range(TRIES)]
     names = dict((mac, name) for name, mac in real_server_macs.items())
     names[director_mac] = "lvs"
