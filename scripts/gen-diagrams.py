@@ -18,6 +18,8 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from generated_files import sync
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SLOT_WIDTH = 240
 BOX_WIDTH = 218
@@ -323,24 +325,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     paths = [pathlib.Path(path) for path in args.topologies] or sorted((ROOT / "lab" / "topologies").glob("*.yml"))
     output = pathlib.Path(args.output)
-    stale = []
-    for path in paths:
-        target = output / ("%s.svg" % path.stem)
-        svg = render(load_topology(path), path.stem)
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == svg:
-            continue
-        if args.check:
-            stale.append(str(target))
-        else:
-            output.mkdir(parents=True, exist_ok=True)
-            target.write_text(svg, encoding="utf-8")
-            print("wrote %s" % target)
-    if stale:
-        print("stale diagrams (lab/topologies changed): %s; run make docs" % ", ".join(stale), file=sys.stderr)
-        return 1
-    return 0
-
+    outputs = ((output / ("%s.svg" % path.stem), render(load_topology(path), path.stem)) for path in paths)
+    return sync(outputs, args.check, "stale diagrams (lab/topologies changed)")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,8 @@ import pathlib
 import re
 import sys
 
+from generated_files import sync
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MARKER = re.compile(r"^<!-- capture: (?P<path>\S+) -->\n(?:```text\n.*?^```\n)?", re.MULTILINE | re.DOTALL)
 
@@ -32,22 +34,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when a guide's capture block is stale, write nothing")
     args = parser.parse_args(argv)
-    stale = []
-    for guide in sorted((ROOT / "docs").glob("*.md")):
-        text = guide.read_text(encoding="utf-8")
-        updated = MARKER.sub(lambda match: block(match.group("path")), text)
-        if updated == text:
-            continue
-        if args.check:
-            stale.append(str(guide))
-        else:
-            guide.write_text(updated, encoding="utf-8")
-            print("wrote %s" % guide)
-    if stale:
-        print("stale ipvsadm -Ln blocks (a capture changed): %s; run make docs" % ", ".join(stale), file=sys.stderr)
-        return 1
-    return 0
-
+    guides = sorted((ROOT / "docs").glob("*.md"))
+    outputs = ((guide, MARKER.sub(lambda match: block(match.group("path")), guide.read_text(encoding="utf-8"))) for guide in guides)
+    return sync(outputs, args.check, "stale ipvsadm -Ln blocks (a capture changed)")
 
 if __name__ == "__main__":
     sys.exit(main())
