@@ -565,6 +565,14 @@ def start_switch(instance, segment):
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise LabError('vde_switch for segment %s failed: %s' % (segment, result.stderr.strip()))
+    # vde_switch daemonizes before it creates its control socket: on a busy host QEMU can
+    # start first and fail with "Could not open vde" (seen in CI), so wait for the socket.
+    control = os.path.join(sock, 'ctl')
+    deadline = time.monotonic() + 30
+    while not os.path.exists(control):
+        if time.monotonic() > deadline:
+            raise LabError('vde_switch for segment %s did not create %s within 30 s' % (segment, control))
+        time.sleep(0.1)
 
 
 def start_vm(instance, state, host):
