@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 job=$1
 log=.build/logs/${job//\//-}.log
+digest=${log%.log}.digest
 mkdir -p .build/logs
 start=$SECONDS
 case $job in
@@ -17,9 +18,14 @@ esac
 if "${command[@]}" > "$log" 2>&1; then result=passed; else result=FAILED; fi
 elapsed=$((SECONDS - start))
 grep -h "NOT RUN" "$log"
+rm -f "$digest"
 if [ "$result" = FAILED ]; then
   echo "==== $job FAILED after ${elapsed}s; last 150 lines of $log:"
   tail -n 150 "$log"
+  # CI shows only the end of make test's output: keep the few lines that say what failed
+  # (the failing task or test, its message) for scripts/test-all.sh to print last.
+  grep -aE 'fatal:|FAILED|failed=[1-9]|Error|error:|assert|msg' "$log" | grep -av 'failed=0' \
+    | cut -c1-300 | tail -n 6 > "$digest"
 fi
 printf '%-22s %-7s %5ss\n' "$job" "$result" "$elapsed" | tee -a .build/logs/lab-tests.summary
 [ "$result" = passed ]

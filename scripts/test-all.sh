@@ -7,6 +7,7 @@ steps=(lint sanity units packaging docs-check lab-tests)
 declare -A status seconds
 failed=0
 total_start=$SECONDS
+rm -f .build/logs/*.digest
 for step in "${steps[@]}"; do
   echo "==== make $step"
   start=$SECONDS
@@ -18,4 +19,9 @@ for step in "${steps[@]}"; do
   printf '%-14s %-7s %5ss\n' "$step" "${status[$step]}" "${seconds[$step]}"
 done
 printf 'total %ss\n' "$((SECONDS - total_start))"
+for digest in .build/logs/*.digest; do
+  [ -s "$digest" ] || continue
+  echo "==== what failed in $(basename "$digest" .digest) (whole log: ${digest%.digest}.log)"
+  sed -e 's/\x1b\[[0-9;]*m//g' "$digest"
+done
 exit "$failed"
