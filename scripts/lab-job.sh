@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lab-job.sh JOB: run one lab-backed test job (`integration`, `pipeline`, or `molecule/<scenario>`) with its
+# lab-job.sh JOB: run one lab-backed test job (`integration` or `molecule/<scenario>`) with its
 # output in .build/logs/<job>.log; print one result line, and the log's tail when it failed,
 # so jobs running side by side never interleave their output.
 set -uo pipefail
@@ -11,7 +11,6 @@ mkdir -p .build/logs
 start=$SECONDS
 case $job in
   integration) command=(scripts/integration.sh) ;;
-  pipeline) command=(scripts/pipeline-test.sh) ;;
   molecule/*) command=(molecule test -s "${job#molecule/}") ;;
   *) echo "lab-job: unknown job $job" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every command the Jenkins pipeline (Jenkinsfile) runs, one stage per subcommand, so the
-# same steps run from a shell, from Jenkins and from scripts/pipeline-test.sh in the lab:
+# same steps run from a shell, from Jenkins and from the Molecule scenarios in the lab:
 #
 #   scripts/pipeline.sh lint     INVENTORY   yamllint, ansible-lint, syntax check of the playbooks
 #   scripts/pipeline.sh validate INVENTORY   parse the inventory, check lvs_virtual_services against host facts

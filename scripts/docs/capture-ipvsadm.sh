@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Save the real `ipvsadm -Ln` of a running lab instance's first director for the mode
 # guides: docs/captures/<topology>.ipvsadm-Ln.txt. The caller has deployed site.yml there
-# (scripts/pipeline-test.sh for dr, scripts/docs/capture-lab.sh for the others).
+# (scripts/docs/capture-lab.sh does both).
 #   scripts/docs/capture-ipvsadm.sh INSTANCE TOPOLOGY
 set -euo pipefail
 cd "$(dirname "$0")/../.."
