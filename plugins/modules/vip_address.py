@@ -76,7 +76,9 @@ options:
   persistent:
     description:
       - Keep the address across reboots with a collection-owned systemd unit, enabled for
-        C(multi-user.target). V(false) changes the running kernel only and leaves any unit alone.
+        C(multi-user.target) and, for a NIC, for its device unit too, so the address also comes
+        back when the NIC shows up late at boot or reappears. V(false) changes the running
+        kernel only and leaves any unit alone.
       - Needs systemd on the host.
     type: bool
     default: true
@@ -250,17 +252,22 @@ def render_unit(ip_bin, modprobe_bin, address, interface, label):
         "After=network.target %s" % " ".join(NETWORK_CONFIGURED_UNITS),
         "Before=network-online.target",
     ]
+    wanted_by = ["multi-user.target"]
     if interface not in (LOOPBACK_INTERFACE, TUNNEL_INTERFACE):
         # udev gives every net device but lo a device unit; tunl0 appears only once ipip loads below.
         device = "sys-subsystem-net-devices-%s.device" % systemd_escape(interface)
         lines.extend(["BindsTo=%s" % device, "After=%s" % device])
+        # Wanted by the device too: when udev announces the NIC after boot's 90 s device
+        # timeout (seen on a loaded host), the boot-time start fails but the device's
+        # arrival starts the unit again, and a NIC that comes back brings its VIP back.
+        wanted_by.append(device)
     lines.extend(["", "[Service]", "Type=oneshot", "RemainAfterExit=yes"])
     if interface == TUNNEL_INTERFACE:
         lines.append("ExecStartPre=%s" % command([modprobe_bin, "ipip"]))
         lines.append("ExecStartPre=%s" % command(link_up_argv(ip_bin, interface)))
     # replace, not add: starting the unit again while the address is there must not fail.
     lines.append("ExecStart=%s" % command(addr_argv(ip_bin, "replace", address, interface, label)))
-    lines.extend(["", "[Install]", "WantedBy=multi-user.target", ""])
+    lines.extend(["", "[Install]", "WantedBy=%s" % " ".join(wanted_by), ""])
     return "\n".join(lines)
 
 
@@ -447,6 +454,11 @@ class VipAddress(object):
             if not self.module.check_mode:
                 write_managed_file(self.module, self.unit_path, unit_after)
             self.execute([self.systemctl, "daemon-reload"])
+        if unit_before is not None and unit_after != unit_before:
+            # reenable: the [Install] section may have changed, and `enable` leaves the links
+            # of an already enabled unit as they were.
+            self.execute([self.systemctl, "reenable", unit])
+            return unit_after
         enabled = False
         if unit_before is not None:
             rc, out, err = self.module.run_command([self.systemctl, "is-enabled", unit], environ_update={"LC_ALL": "C"})

@@ -236,7 +236,7 @@ def test_unit_for_a_nic_waits_for_the_device():
         "ExecStart=/usr/sbin/ip addr replace 192.0.2.100/32 dev eth0 label eth0:0\n"
         "\n"
         "[Install]\n"
-        "WantedBy=multi-user.target\n")
+        "WantedBy=multi-user.target sys-subsystem-net-devices-eth0.device\n")
 
 
 @pytest.mark.parametrize("interface, address, name", [
@@ -247,3 +247,19 @@ def test_unit_for_a_nic_waits_for_the_device():
 ])
 def test_unit_names(interface, address, name):
     assert vip_address.unit_name(interface, ipaddress.ip_interface(address)) == name
+
+
+def test_a_changed_unit_is_reenabled_so_its_install_links_follow(units, ipip):
+    params = {"address": "192.0.2.100", "interface": "eth0", "label": "eth0:0", "gratuitous_arp": False}
+    run_module(vip_address.main, params, commands_for(BASE, WITH_VIPS))
+    unit_file = units / "lvs-topology-vip-eth0-192.0.2.100.service"
+    # A unit written by an earlier version, wanted by multi-user.target only.
+    unit_file.write_text(unit_file.read_text().replace(" sys-subsystem-net-devices-eth0.device\n", "\n"))
+    commands = commands_for(WITH_VIPS, answers=[enabled_answer()])
+    result = run_module(vip_address.main, params, commands)
+    assert result["changed"]
+    assert commands.changing_calls() == [
+        [SYSTEMCTL, "daemon-reload"],
+        [SYSTEMCTL, "reenable", "lvs-topology-vip-eth0-192.0.2.100.service"],
+    ]
+    assert "WantedBy=multi-user.target sys-subsystem-net-devices-eth0.device\n" in unit_file.read_text()
