@@ -4,6 +4,8 @@
 # so jobs running side by side never interleave their output.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# As make sets them, so a job run by hand tests this checkout, not some installed copy.
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections"
 job=$1
 log=.build/logs/${job//\//-}.log
 digest=${log%.log}.digest
