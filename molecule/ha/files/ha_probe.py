@@ -84,6 +84,31 @@ def wait_for_servers(args, wanted_only, consecutive):
     return None
 
 
+def outage_window(args, others):
+    """Until --stop-file or --seconds: every fresh connection's result. The server was stopped
+    meanwhile, so the failures are connections still scheduled to it; the window from the
+    first to the last failure is how long clients were sent to a dead server."""
+    started = time.monotonic()
+    attempts = []
+    while time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file)):
+        attempt = time.monotonic()
+        try:
+            with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
+                name = get(sock, args.vip)
+        except (OSError, ValueError, IndexError):
+            name = None
+        attempts.append((attempt, name))
+        time.sleep(max(0.0, args.interval - (time.monotonic() - attempt)))
+    failures = [moment for moment, name in attempts if name is None]
+    after = [name for moment, name in attempts if failures and moment > failures[-1]]
+    return {
+        "failures": len(failures),
+        "seconds": round(failures[-1] - failures[0] + args.interval, 2) if failures else None,
+        "answers_after": len(after),
+        "only_others_after": all(name in others for name in after),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vip", required=True)
@@ -94,7 +119,12 @@ def main():
     parser.add_argument("--stop-file", help="end the measurement early when this file exists")
     parser.add_argument("--until-only", nargs="+", help="measure the time until only these servers answer (10 in a row)")
     parser.add_argument("--until-seen", help="measure the time until this server answers")
+    parser.add_argument("--outage-until-only", nargs="+",
+                        help="until --stop-file: how long connections failed (a server was stopped meanwhile) before only these answered")
     args = parser.parse_args()
+    if args.outage_until_only:
+        print(json.dumps(outage_window(args, args.outage_until_only)))
+        return
     if args.until_only:
         print(json.dumps({"seconds": wait_for_servers(args, args.until_only, 10)}))
         return
