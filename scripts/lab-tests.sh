@@ -13,7 +13,7 @@ jobs=()
 [[ " $kinds " == *" integration "* ]] && jobs+=(integration)
 # Longest first, by the wall times measured in the lab (docs/roles.md); the rest in name order.
 # Each scenario once: the longest-first names, then every other one (awk drops repeats).
-mapfile -t scenarios < <({ printf '%s\n' ha dr tun fullnat nat
+mapfile -t scenarios < <({ printf '%s\n' dr nat fullnat tun ha
   find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | awk -F/ '{print $2}' | sort; } | awk '!seen[$0]++')
 [[ " $kinds " == *" molecule "* ]] || scenarios=()
 for scenario in "${scenarios[@]}"; do

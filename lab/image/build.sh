@@ -67,6 +67,9 @@ chroot "$root" systemctl mask dev-hugepages.mount dev-mqueue.mount sys-kernel-de
 # addresses. Only units that want network-online.target pull it into a boot.
 chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service \
     lvs-lab-identity.service >/dev/null
+# The zipimport bytecode cache (lvs_lab_zipimport_cache.py) is imported by every Python
+# start: compile it once here instead of in the first one.
+chroot "$root" python3 -m py_compile /usr/lib/python3/dist-packages/lvs_lab_zipimport_cache.py
 rm -f "$root/etc/nginx/sites-enabled/default"
 rm -f "$root/etc/resolv.conf" && : > "$root/etc/resolv.conf"
 # restrict=on keeps the VMs offline: no apt index is useful inside them.
