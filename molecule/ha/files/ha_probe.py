@@ -65,6 +65,15 @@ def long_lived(args, stop, result):
         result["error"] = "%s: %s" % (type(error).__name__, error)
 
 
+def answering_server(args):
+    """The real server that answered one fresh connection, or None when none did."""
+    try:
+        with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
+            return get(sock, args.vip)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def wait_for_servers(args, wanted_only, consecutive):
     """Seconds from the start to the first of `consecutive` fresh connections in a row that
     servers in wanted_only answered (None when --seconds passed first)."""
@@ -72,11 +81,7 @@ def wait_for_servers(args, wanted_only, consecutive):
     streak = []
     while time.monotonic() - started < args.seconds:
         attempt = time.monotonic()
-        try:
-            with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
-                name = get(sock, args.vip)
-        except (OSError, ValueError, IndexError):
-            name = None
+        name = answering_server(args)
         streak = streak + [attempt] if name in wanted_only else []
         if len(streak) == consecutive:
             return round(streak[0] - started, 2)
@@ -92,11 +97,7 @@ def outage_window(args, others):
     attempts = []
     while time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file)):
         attempt = time.monotonic()
-        try:
-            with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
-                name = get(sock, args.vip)
-        except (OSError, ValueError, IndexError):
-            name = None
+        name = answering_server(args)
         attempts.append((attempt, name))
         time.sleep(max(0.0, args.interval - (time.monotonic() - attempt)))
     failures = [moment for moment, name in attempts if name is None]
