@@ -38,16 +38,27 @@ def get(sock, host):
     return body[:length].decode().strip()
 
 
+def measuring(args, started):
+    """True until --seconds have passed since started or the --stop-file exists."""
+    return time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file))
+
+
+def answering_server(args):
+    """The real server that answered one fresh connection, or None when none did."""
+    try:
+        with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
+            return get(sock, args.vip)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def fresh_connections(args, stop, answers, names):
     while not stop.is_set():
         started = time.monotonic()
-        try:
-            with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
-                name = get(sock, args.vip)
+        name = answering_server(args)
+        if name is not None:
             answers.append(time.monotonic())
             names[name] = names.get(name, 0) + 1
-        except (OSError, ValueError, IndexError):
-            pass
         time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
 
 
@@ -63,15 +74,6 @@ def long_lived(args, stop, result):
         sock.close()
     except (OSError, ValueError, IndexError) as error:
         result["error"] = "%s: %s" % (type(error).__name__, error)
-
-
-def answering_server(args):
-    """The real server that answered one fresh connection, or None when none did."""
-    try:
-        with socket.create_connection((args.vip, args.port), timeout=args.timeout) as sock:
-            return get(sock, args.vip)
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def wait_for_servers(args, wanted_only, consecutive):
@@ -95,7 +97,7 @@ def outage_window(args, others):
     first to the last failure is how long clients were sent to a dead server."""
     started = time.monotonic()
     attempts = []
-    while time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file)):
+    while measuring(args, started):
         attempt = time.monotonic()
         name = answering_server(args)
         attempts.append((attempt, name))
@@ -142,7 +144,7 @@ def main():
         thread.start()
     # Until the stop file appears (the playbook makes it once the failure is well past), so
     # that a slow controller cannot end the measurement before the failure happens.
-    while time.monotonic() - started < args.seconds and not (args.stop_file and os.path.exists(args.stop_file)):
+    while measuring(args, started):
         time.sleep(0.1)
     stop.set()
     for thread in threads:
