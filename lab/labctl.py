@@ -71,6 +71,13 @@ KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip m
                   'cryptomgr.notests')
 
 
+# How the controller logs in to a lab VM, by labctl and by Ansible alike: per-lab keys and
+# throwaway host keys. The key exchange is the classic curve25519 because OpenSSH's default
+# post-quantum hybrid costs the TCG guest about 0.5 s of every login.
+SSH_OPTIONS = ('-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes '
+               '-o KexAlgorithms=curve25519-sha256')
+
+
 # start_vm may rewrite state.json (a port taken meanwhile): one VM at a time.
 STATE_LOCK = threading.Lock()
 
@@ -381,8 +388,7 @@ class Instance:
         return read_pid(self.path('switch-%s.pid' % segment), self.dir)
 
     def ssh_argv(self, port, batch=True):
-        argv = ['ssh', '-i', self.key, '-p', str(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-                '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10']
+        argv = ['ssh', '-i', self.key, '-p', str(port)] + SSH_OPTIONS.split() + ['-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10']
         if batch:
             argv += ['-o', 'BatchMode=yes']
         return argv + ['root@127.0.0.1']
@@ -544,15 +550,17 @@ def qemu_argv(instance, state, host):
         # qemu64: no emulated AES-NI/AVX, so udev loads no SIMD crypto modules whose setup
         # costs minutes of emulation per boot on a loaded host.
         argv += ['-accel', 'tcg,tb-size=256', '-cpu', 'qemu64']
+    # romfile= (on every NIC): the kernel is loaded directly, so the NICs' iPXE boot ROMs,
+    # which the BIOS would otherwise load and run under emulation, are never needed.
     for nic in host['nics']:
         netdev = 'data%s' % nic['name'][3:]
         argv += ['-netdev', 'vde,id=%s,sock=%s' % (netdev, instance.path('switch-%s' % nic['segment'])),
-                 '-device', 'virtio-net-pci,netdev=%s,mac=%s,addr=0x%x' % (netdev, nic['mac'], FIRST_DATA_PCI_SLOT + int(nic['name'][3:]))]
+                 '-device', 'virtio-net-pci,netdev=%s,mac=%s,addr=0x%x,romfile=' % (netdev, nic['mac'], FIRST_DATA_PCI_SLOT + int(nic['name'][3:]))]
     # restrict=on: the guest can never reach anything through QEMU's user network, only
     # the forwarded SSH port on 127.0.0.1 reaches the guest.
     argv += ['-netdev', 'user,id=mgmt,restrict=on,ipv6=off,net=%s,host=%s,dns=%s,dhcpstart=%s,hostfwd=tcp:127.0.0.1:%d-%s:22'
              % (MANAGEMENT_NETWORK, MANAGEMENT_HOST, MANAGEMENT_DNS, MANAGEMENT_GUEST, port, MANAGEMENT_GUEST),
-             '-device', 'virtio-net-pci,netdev=mgmt,mac=%s,addr=0x%x' % (management_mac(host), MANAGEMENT_PCI_SLOT)]
+             '-device', 'virtio-net-pci,netdev=mgmt,mac=%s,addr=0x%x,romfile=' % (management_mac(host), MANAGEMENT_PCI_SLOT)]
     return argv
 
 
@@ -672,7 +680,7 @@ def write_inventory(instance, topology, state):
             'ansible_port': state['ports'][name],
             'ansible_user': 'root',
             'ansible_ssh_private_key_file': os.path.abspath(instance.key),
-            'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes',
+            'ansible_ssh_common_args': SSH_OPTIONS,
             'ansible_python_interpreter': '/usr/bin/python3',
             'lab_instance': instance.name,
             'lab_topology': topology['name'],
