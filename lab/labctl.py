@@ -408,7 +408,7 @@ def choose_accelerator(image):
         return forced
     if not os.access('/dev/kvm', os.R_OK | os.W_OK):
         return 'tcg'
-    with open(os.path.join(image, 'vmlinuz'), 'rb') as kernel:
+    with open(os.path.join(image, 'vmlinux'), 'rb') as kernel:
         # Keyed by kernel, not by image: recipe changes that keep the kernel skip the probe.
         cache = os.path.join(STATE_ROOT, 'accel-probe-%s.json' % hashlib.sha256(kernel.read()).hexdigest()[:16])
     if os.path.isfile(cache):
@@ -416,7 +416,7 @@ def choose_accelerator(image):
             return json.load(handle)['accel']
     console = cache[:-len('.json')] + '.console'
     argv = ['qemu-system-x86_64', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-no-user-config',
-            '-display', 'none', '-no-reboot', '-kernel', os.path.join(image, 'vmlinuz'),
+            '-display', 'none', '-no-reboot', '-kernel', os.path.join(image, 'vmlinux'),
             '-append', 'console=ttyS0 panic=-1 root=/dev/nonexistent', '-serial', 'file:' + console]
     accel = 'tcg'
     try:
@@ -535,7 +535,7 @@ def qemu_argv(instance, state, host):
     argv = ['qemu-system-x86_64', '-name', 'lvs-lab-%s-%s' % (instance.name, name),
             '-machine', 'pc', '-m', str(VM_MEMORY_MIB), '-smp', '1',
             '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
-            '-kernel', os.path.join(image, 'vmlinuz'), '-initrd', os.path.join(image, 'initrd.img'),
+            '-kernel', os.path.join(image, 'vmlinux'), '-initrd', os.path.join(image, 'initrd.img'),
             '-append', KERNEL_CMDLINE,
             '-drive', 'file=%s,if=virtio,format=qcow2,discard=unmap' % instance.path('%s.qcow2' % name),
             '-device', 'virtio-rng-pci',

@@ -156,7 +156,8 @@ def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
     assert 'restrict=on' in netdevs[2] and 'hostfwd=tcp:127.0.0.1:40001-192.0.2.252:22' in netdevs[2]
     assert not any('tap' in arg or 'bridge' in arg for arg in argv)
     devices = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-device' and 'virtio-net' in argv[i + 1]]
-    assert devices[0].endswith('mac=52:54:00:4c:02:01,addr=0x3') and devices[-1].endswith('addr=0x1f')
+    assert 'mac=52:54:00:4c:02:01,addr=0x3,' in devices[0] and 'addr=0x1f,' in devices[-1]
+    assert all(device.endswith(',romfile=') for device in devices)
     assert argv[argv.index('-m') + 1] == '512'
 
 
