@@ -121,12 +121,11 @@ cp "$root"/usr/lib/klibc-*.so "$initramfs/lib/"
 cp "$recipe_dir/initramfs-init" "$initramfs/init"
 kernel_version=$(basename "$root"/lib/modules/*)
 chroot "$root" modprobe --set-version "$kernel_version" --show-depends --all virtio_pci virtio_blk crc32c_generic ext4 \
-    | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$initramfs/modules.paths"
-while read -r module; do
-    cp "$root$module" "$initramfs/modules/"
-    basename "$module" >> "$initramfs/modules.order"
-done < "$initramfs/modules.paths"
-rm "$initramfs/modules.paths"
+    | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' \
+    | while read -r module; do
+        cp "$root$module" "$initramfs/modules/"
+        basename "$module" >> "$initramfs/modules.order"
+    done
 chroot "$root" sh -c 'cd /tmp/lvs-lab-initramfs && find . | cpio -o -H newc --quiet' | gzip -9 > "$work/out/initrd.img"
 rm -rf "$initramfs"
 # labctl checks this before booting a VM from an image (see IDENTITY_FORMAT there).
