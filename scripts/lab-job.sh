@@ -16,7 +16,10 @@ case $job in
   molecule/*) command=(molecule test -s "${job#molecule/}") ;;
   *) echo "lab-job: unknown job $job" >&2; exit 2 ;;
 esac
-if "${command[@]}" > "$log" 2>&1; then result=passed; else result=FAILED; fi
+# Each log line starts with the seconds since the job started: where the time goes is in the
+# log of every run, CI's included.
+"${command[@]}" 2>&1 | while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done > "$log"
+if [ "${PIPESTATUS[0]}" -eq 0 ]; then result=passed; else result=FAILED; fi
 elapsed=$((SECONDS - start))
 grep -h "NOT RUN" "$log"
 rm -f "$digest"

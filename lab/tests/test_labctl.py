@@ -141,6 +141,7 @@ def test_inventory_groups_and_host_vars(dr_instance):
     assert rs1['ansible_host'] == '127.0.0.1' and rs1['ansible_port'] == 40003 and rs1['ansible_user'] == 'root'
     assert os.path.isabs(rs1['ansible_ssh_private_key_file'])
     assert 'IdentitiesOnly=yes' in rs1['ansible_ssh_common_args'] and 'StrictHostKeyChecking=no' in rs1['ansible_ssh_common_args']
+    assert rs1['ansible_ssh_use_tty'] is False, 'raw reads in the tests need stdout without stderr and CRs'
     assert rs1['lab_role'] == 'real_server' and rs1['lab_default_gateway'] == '192.0.2.1'
     assert rs1['lab_nics'] == [{'name': 'eth0', 'segment': 'lan', 'mac': '52:54:00:4c:04:01',
                                 'ipv4': '192.0.2.11/25', 'ipv6': '2001:db8:0:2::11/64'}]
@@ -225,3 +226,38 @@ def test_boot_slots_are_shared_and_released(tmp_path, monkeypatch):
     waiter.join(5)
     assert not waiter.is_alive()
     second.close()
+
+
+def test_cpu_seconds_counts_this_process():
+    before = labctl.cpu_seconds(os.getpid())
+    sum(range(3 * 10 ** 6))
+    assert labctl.cpu_seconds(os.getpid()) > before
+
+
+def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypatch):
+    instance, topology, state = dr_instance
+    host = topology['hosts'][0]
+    calls = []
+    running = {}
+    monkeypatch.setattr(labctl, 'STATE_ROOT', os.path.dirname(instance.dir))
+    monkeypatch.setattr(instance, 'vm_pid', lambda name: running.get(name))
+
+    def start_vm(instance_, state_, host_):
+        calls.append('start')
+        running[host_['name']] = 4242
+
+    def wait_for_ssh(instance_, state_, host_, deadline, stuck_after=None):
+        calls.append('wait (may be cut off)' if stuck_after else 'wait')
+        if stuck_after:
+            raise labctl.BootStuck('VM %s has not answered SSH in 450 s (181 s of CPU)' % host_['name'])
+        return 12.5
+
+    def stop_pid(pid, grace=10.0):
+        calls.append('stop %d' % pid)
+        running.clear()
+
+    monkeypatch.setattr(labctl, 'start_vm', start_vm)
+    monkeypatch.setattr(labctl, 'wait_for_ssh', wait_for_ssh)
+    monkeypatch.setattr(labctl, 'stop_pid', stop_pid)
+    assert labctl.boot_host(instance, state, host) == 12.5
+    assert calls == ['start', 'wait (may be cut off)', 'stop 4242', 'start', 'wait']
