@@ -690,7 +690,13 @@ def wait_for_ssh(instance, state, host, deadline, stuck_after=None):
     started = time.monotonic()
     port = state['ports'][name]
     interfaces = ' '.join('-i %s' % nic['name'] for nic in host['nics'])
-    check = '/lib/systemd/systemd-networkd-wait-online --timeout=60 %s && systemctl is-active --quiet lvs-lab-identity.service' % interfaces
+    # One login that waits inside the guest: each login (and each sshd re-exec for a banner
+    # probe) costs an emulated guest CPU time its boot needs. Exit 3: the identity unit failed.
+    check = ('until systemctl is-active --quiet lvs-lab-identity.service; do'
+             ' if systemctl is-failed --quiet lvs-lab-identity.service; then'
+             ' journalctl -b -u lvs-lab-identity.service --no-pager | tail -n 20; exit 3; fi; sleep 1; done'
+             ' && /lib/systemd/systemd-networkd-wait-online --timeout=60 %s' % interfaces)
+    banner_seen = False
     while time.monotonic() < deadline:
         pid = instance.vm_pid(name)
         if not pid:
@@ -699,11 +705,20 @@ def wait_for_ssh(instance, state, host, deadline, stuck_after=None):
         if stuck_after is not None and (time.monotonic() > stuck_after or cpu_seconds(pid) > STUCK_BOOT_CPU_SECONDS):
             raise BootStuck('VM %s has not answered SSH in %.0f s (%.0f s of CPU)'
                             % (name, time.monotonic() - started, cpu_seconds(pid)))
-        if _ssh_banner(port):
-            result = subprocess.run(instance.ssh_argv(port) + [check], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-            if result.returncode == 0:
-                return time.monotonic()
-        time.sleep(0.5)
+        banner_seen = banner_seen or _ssh_banner(port)
+        if not banner_seen:
+            time.sleep(1)
+            continue
+        try:
+            result = subprocess.run(instance.ssh_argv(port) + [check], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    check=False, timeout=max(5.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            continue
+        if result.returncode == 0:
+            return time.monotonic()
+        if result.returncode == 3:
+            raise LabError('VM %s: its base addressing (lvs-lab-identity.service) failed:\n%s' % (name, result.stdout.strip()))
+        time.sleep(2)
     raise LabError('VM %s did not answer SSH within %.0f s; last lines of its console (%s):\n%s'
                    % (name, BOOT_TIMEOUT, instance.path('consoles', '%s.log' % name), tail(instance.path('consoles', '%s.log' % name), 30)))
 
@@ -713,7 +728,9 @@ def _ssh_banner(port):
     # proves the guest is there.
     try:
         with socket.create_connection(('127.0.0.1', port), timeout=2) as connection:
-            connection.settimeout(3)
+            # A listening sshd re-executes itself before its banner, seconds on a busy TCG
+            # guest: wait for it rather than abandon the child and start another.
+            connection.settimeout(15)
             return connection.recv(8).startswith(b'SSH-')
     except OSError:
         return False
