@@ -83,6 +83,11 @@ KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip m
 # post-quantum hybrid costs the TCG guest about 0.5 s of every login.
 SSH_OPTIONS = ('-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes '
                '-o KexAlgorithms=curve25519-sha256')
+# Seconds for the TCP connection and sshd's banner. A guest starved of CPU (fifteen busy
+# guests on two cores) can take longer than ssh's usual 10 s to re-execute sshd and greet;
+# giving up then leaves an unauthenticated sshd child behind, and retries pile them up until
+# sshd refuses every connection (MaxStartups): whole labs failed to come up that way.
+SSH_CONNECT_TIMEOUT = 60
 
 
 # start_vm may rewrite state.json (a port taken meanwhile): one VM at a time.
@@ -398,7 +403,7 @@ class Instance:
         return read_pid(self.path('switch-%s.pid' % segment), self.dir)
 
     def ssh_argv(self, port, batch=True):
-        argv = ['ssh', '-i', self.key, '-p', str(port)] + SSH_OPTIONS.split() + ['-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10']
+        argv = ['ssh', '-i', self.key, '-p', str(port)] + SSH_OPTIONS.split() + ['-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=%d' % SSH_CONNECT_TIMEOUT]
         if batch:
             argv += ['-o', 'BatchMode=yes']
         return argv + ['root@127.0.0.1']
@@ -752,6 +757,7 @@ def write_inventory(instance, topology, state):
             # 0.3 s a read instead of 5 s for a module under TCG). Without a tty, raw keeps
             # the guest's stdout apart from its stderr and without carriage returns.
             'ansible_ssh_use_tty': False,
+            'ansible_timeout': SSH_CONNECT_TIMEOUT,
             'lab_instance': instance.name,
             'lab_topology': topology['name'],
             'lab_role': host['role'],

@@ -142,6 +142,7 @@ def test_inventory_groups_and_host_vars(dr_instance):
     assert os.path.isabs(rs1['ansible_ssh_private_key_file'])
     assert 'IdentitiesOnly=yes' in rs1['ansible_ssh_common_args'] and 'StrictHostKeyChecking=no' in rs1['ansible_ssh_common_args']
     assert rs1['ansible_ssh_use_tty'] is False, 'raw reads in the tests need stdout without stderr and CRs'
+    assert rs1['ansible_timeout'] == labctl.SSH_CONNECT_TIMEOUT == 60
     assert rs1['lab_role'] == 'real_server' and rs1['lab_default_gateway'] == '192.0.2.1'
     assert rs1['lab_nics'] == [{'name': 'eth0', 'segment': 'lan', 'mac': '52:54:00:4c:04:01',
                                 'ipv4': '192.0.2.11/25', 'ipv6': '2001:db8:0:2::11/64'}]
