@@ -355,12 +355,27 @@ def stop_pid(pid, grace=10.0):
         time.sleep(0.05)
 
 
-def _is_zombie(pid):
+def _proc_stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (the first is the state), or None."""
     try:
         with open('/proc/%d/stat' % pid) as handle:
-            return handle.read().rsplit(')', 1)[1].split()[0] == 'Z'
+            return handle.read().rsplit(')', 1)[1].split()
     except (OSError, IndexError):
-        return True
+        return None
+
+
+def _is_zombie(pid):
+    fields = _proc_stat(pid)
+    return not fields or fields[0] == 'Z'
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) the process has used, in seconds."""
+    fields = _proc_stat(pid)
+    if not fields:
+        return 0.0
+    # utime and stime, fields 14 and 15 of proc(5); fields[0] is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 class Instance:
@@ -649,6 +664,10 @@ class BootStuck(LabError):
     pass
 
 
+def console_tail(instance, name):
+    return tail(instance.path('consoles', '%s.log' % name), 30)
+
+
 def boot_host(instance, state, host):
     """Boot one VM unless it runs (holding a boot slot while it boots) and wait for SSH.
 
@@ -665,24 +684,13 @@ def boot_host(instance, state, host):
             return wait_for_ssh(instance, state, host, deadline, stuck_after=time.monotonic() + BOOT_TIMEOUT * STUCK_BOOT_FRACTION)
         except BootStuck as stuck:
             log('lab %s: %s; powering it off and booting it once more. Last lines of its console:\n%s'
-                % (instance.name, stuck, tail(instance.path('consoles', '%s.log' % name), 30)))
+                % (instance.name, stuck, console_tail(instance, name)))
             pid = instance.vm_pid(name)
             if pid:
                 stop_pid(pid)
             with STATE_LOCK:
                 start_vm(instance, state, host)
             return wait_for_ssh(instance, state, host, deadline)
-
-
-def cpu_seconds(pid):
-    """CPU time (user + system) the process has used, in seconds."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
-    except OSError:
-        return 0.0
-    # Fields 14 and 15 of proc(5), counted from the state field (3) after the command name.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 def wait_for_ssh(instance, state, host, deadline, stuck_after=None):
@@ -706,10 +714,11 @@ def wait_for_ssh(instance, state, host, deadline, stuck_after=None):
         pid = instance.vm_pid(name)
         if not pid:
             raise LabError('VM %s stopped while booting; last lines of its console (%s):\n%s'
-                           % (name, instance.path('consoles', '%s.log' % name), tail(instance.path('consoles', '%s.log' % name), 30)))
-        if stuck_after is not None and (time.monotonic() > stuck_after or cpu_seconds(pid) > STUCK_BOOT_CPU_SECONDS):
-            raise BootStuck('VM %s has not answered SSH in %.0f s (%.0f s of CPU)'
-                            % (name, time.monotonic() - started, cpu_seconds(pid)))
+                           % (name, instance.path('consoles', '%s.log' % name), console_tail(instance, name)))
+        if stuck_after is not None:
+            used = cpu_seconds(pid)
+            if time.monotonic() > stuck_after or used > STUCK_BOOT_CPU_SECONDS:
+                raise BootStuck('VM %s has not answered SSH in %.0f s (%.0f s of CPU)' % (name, time.monotonic() - started, used))
         banner_seen = banner_seen or _ssh_banner(port)
         if not banner_seen:
             time.sleep(1)
@@ -725,7 +734,7 @@ def wait_for_ssh(instance, state, host, deadline, stuck_after=None):
             raise LabError('VM %s: its base addressing (lvs-lab-identity.service) failed:\n%s' % (name, result.stdout.strip()))
         time.sleep(2)
     raise LabError('VM %s did not answer SSH within %.0f s; last lines of its console (%s):\n%s'
-                   % (name, BOOT_TIMEOUT, instance.path('consoles', '%s.log' % name), tail(instance.path('consoles', '%s.log' % name), 30)))
+                   % (name, BOOT_TIMEOUT, instance.path('consoles', '%s.log' % name), console_tail(instance, name)))
 
 
 def _ssh_banner(port):

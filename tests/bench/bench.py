@@ -212,14 +212,14 @@ def cell(value):
     return "%.2f" % value if isinstance(value, float) else str(value)
 
 
-def write_results(args, rows, details):
+def write_results(args, rows, details, floor):
     """Rewritten after every step, so an interrupted run keeps what it measured."""
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(rows, handle, indent=1)
     if args.details:
         with open(args.details, "w") as handle:
-            json.dump(details, handle, indent=1)
+            json.dump({"ansible_floor_s": floor, "sizes": details}, handle, indent=1)
 
 
 def main():
@@ -242,18 +242,18 @@ def main():
         return 0
     floor = sorted(lab.playbook("floor.yml", 0, measured_python=False)[0] for dummy in range(3))
     log("Ansible floor, one ping task on this VM: %.2f s (median of 3; %.2f-%.2f s)" % (floor[1], floor[0], floor[2]))
-    rows, details = [], [{"ansible_floor_s": floor}]
+    rows, details = [], []
     for count in [int(size) for size in args.sizes.split(",")]:
         row, extra = measure(lab, count, log)
         rows.append(row)
         details.append(dict(row, **extra))
-        write_results(args, rows, details)
-    for row, detail in zip(rows, details[1:]):
+        write_results(args, rows, details, floor)
+    for row, detail in zip(rows, details):
         if row["rules"] == LOOP_SIZE:
             row["loop_s"] = detail["loop_s"] = naive_loop(lab, log)
-            write_results(args, rows, details)
+            write_results(args, rows, details, floor)
     print(table(rows))
-    lost = [detail for detail in details[1:] if detail["connection"] != "survived"]
+    lost = [detail for detail in details if detail["connection"] != "survived"]
     if lost:
         log("connection lost at N=%s" % ", ".join(str(detail["rules"]) for detail in lost))
         return 1
