@@ -19,12 +19,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import importlib
 import json
 import os
 import re
 import tempfile
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
+# The module_utils that plan (parse the listings, check the config, diff); their text and
+# ipvs_table's own enter the run key, so a new version of the collection plans afresh.
+PLANNING_MODULE_UTILS = ("_ipvs", "_ipvs_host", "_ipvs_listing", "_ipvs_params")
+MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils."
 # ActiveConn and InActConn of -Ln --thresholds move with traffic; they are not the table.
 CONNECTION_COLUMNS = re.compile(r"^(\s*->\s+\S+\s+\d+\s+\d+)\s+\d+\s+\d+[ \t]*$", re.M)
 
@@ -33,14 +38,25 @@ def _text(value):
     return value if isinstance(value, bytes) else value.encode("utf-8")
 
 
-def run_key(code_modules, state, config_text):
-    """Digest of the planning code and the task's parameters; None when the code cannot be read."""
+def module_source(module):
+    """The source text of an imported module, from a file or the AnsiballZ zip alike."""
+    return module.__loader__.get_data(module.__file__)
+
+
+def run_key(module_text, state, config_text):
+    """Digest of the planning code (ipvs_table's text given) and the task's parameters.
+
+    The same on the host (the module, reading its payload) and on the controller (the action
+    plugin, reading the collection), which is what lets the action plugin check the record.
+    None when the code cannot be read.
+    """
     digest = hashlib.sha256()
     try:
-        for module in code_modules:
-            digest.update(_text(module.__loader__.get_data(module.__file__)))
-    except (AttributeError, IOError, OSError):
+        for name in PLANNING_MODULE_UTILS:
+            digest.update(_text(module_source(importlib.import_module(MODULE_UTILS_PACKAGE + name))))
+    except (AttributeError, ImportError, IOError, OSError):
         return None
+    digest.update(_text(module_text))
     digest.update(b"\0" + _text(state) + b"\0" + _text(config_text))
     return digest.hexdigest()
 
@@ -60,12 +76,19 @@ class TableMemo(object):
 
     def holds(self, listings):
         """True when the last recorded run had this key and left exactly this live table."""
+        try:
+            with open(self.path) as handle:
+                return self.matches(handle.read(), listings)
+        except (IOError, OSError):
+            return False
+
+    def matches(self, recorded_text, listings):
+        """True when recorded_text (the record file's content) has this key and this live table."""
         if self.key is None or listings is None:
             return False
         try:
-            with open(self.path) as handle:
-                recorded = json.load(handle)
-        except (IOError, OSError, ValueError):
+            recorded = json.loads(recorded_text)
+        except ValueError:
             return False
         return recorded == {"run": self.key, "table": table_digest(listings)}
 

@@ -24,6 +24,11 @@ description:
     A rerun with the same four answers "no change" without checking and diffing every item again;
     the live table is still read on every run, so anything that changed it misses the record.
     Connection counts are no part of the digest.
+  - The module comes with an action plugin that checks that record before the module is sent - one
+    shell command on the existing connection reads the record and the two listings (fixed text, no
+    task data in it), and the digests are compared on the controller. When they match, the task
+    returns "no change" without starting Python on the host; otherwise, and always in diff mode or
+    with V(gathered), the module runs as usual.
 author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
@@ -134,6 +139,12 @@ gathered:
           weight: 1
           upper_threshold: 0
           lower_threshold: 0
+memo_hit:
+  description:
+    - True when the record of the last converged run answered this one, so nothing was planned.
+  returned: when the record matched
+  type: bool
+  sample: true
 diff:
   description: The whole table as save-format lines, before and after.
   returned: when diff mode is on
@@ -145,10 +156,9 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils import _ipvs, _ipvs_host, _ipvs_params
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsInputError, plan_operations, render_diff, table_config
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, run_key
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, module_source, run_key
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
 )
@@ -225,11 +235,9 @@ def main():
     listings = host.read_listings()
     if state == "gathered":
         module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)))
-    # The code of the planning enters the key: a new version of the collection plans afresh.
-    code = (_ipvs, _ipvs_params, _ipvs_host, sys.modules[__name__])
-    memo = TableMemo(run_key(code, state, module.params["config"]))
+    memo = TableMemo(run_key(module_source(sys.modules[__name__]), state, module.params["config"]))
     if memo.holds(listings):
-        result = dict(changed=False, commands=[])
+        result = dict(changed=False, commands=[], memo_hit=True)
         if module._diff:
             have = host.table_from(listings)
             result["diff"] = render_diff(have, have)

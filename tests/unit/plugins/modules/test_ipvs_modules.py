@@ -14,7 +14,7 @@ import pytest
 
 from host_module_harness import ModuleFail, run_module
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host, _ipvs_memo
+from ansible_collections.lvs.topology.plugins.module_utils import _ipvs_host
 from ansible_collections.lvs.topology.plugins.modules import ipvs_info, ipvs_real_server, ipvs_service, ipvs_table
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -53,26 +53,6 @@ class FakeIpvsadm(object):
     def changes(self):
         """The calls that change something: everything but the listings."""
         return [(argv, data) for argv, data in self.calls if argv[0] == MODPROBE or tuple(argv[1:2]) not in READS]
-
-
-@pytest.fixture(autouse=True)
-def memo_path(monkeypatch, tmp_path):
-    """ipvs_table's record of the last converged table, in a temporary directory."""
-    path = str(tmp_path / "lvs-topology" / "ipvs_table.memo")
-    monkeypatch.setattr(_ipvs_memo, "MEMO_PATH", path)
-    return path
-
-
-@pytest.fixture
-def kernel(monkeypatch):
-    """A kernel with IPVS loaded; .missing names kernel modules that are not loaded yet."""
-    class Kernel(object):
-        missing = set()
-        ipvs = True
-    state = Kernel()
-    monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: name not in state.missing)
-    monkeypatch.setattr(_ipvs_host.IpvsHost, "ipvs_present", lambda self: state.ipvs)
-    return state
 
 
 def live(name="all_features"):

@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ipvs_table's action: answer an unchanged run from the host's record, else run the module.
+
+The module records, after each run that leaves the table converged, a digest of its code, the
+task's parameters and the live table (module_utils/_ipvs_memo.py). Checking that record needs
+only the two listings and the record file, not Python on the host: this action reads all three
+in one command on the existing connection and compares them here, so an unchanged big table
+costs one SSH round trip instead of starting Python, unpacking the module and importing
+Ansible in the guest (docs/performance.md). Anything else - a miss, diff mode, gathered, an
+unreadable answer - runs the module as usual, which decides and records as before.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH, TableMemo, run_key
+
+MODULE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "ipvs_table.py")
+SECTION = "@lvs-topology-ipvs-table-section@"
+# A fixed command, no task data in it. The module reads the same listings with the same
+# locale (module_utils/_host.py C_LOCALE); exit 3 means no IPVS in the kernel: no record applies.
+LISTINGS_COMMAND = (
+    "PATH=$PATH:/usr/sbin:/sbin LANG=C LC_ALL=C LC_MESSAGES=C; export PATH LANG LC_ALL LC_MESSAGES; "
+    "test -e /proc/net/ip_vs || exit 3; "
+    "cat {memo} 2>/dev/null; echo; echo {section}; "
+    "ipvsadm -Sn && echo {section} && ipvsadm -Ln --thresholds"
+).format(memo=MEMO_PATH, section=SECTION)
+RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
+
+
+def config_text(config):
+    """The config as the module's jsonarg option hands it over: stripped text, or a list as JSON."""
+    if isinstance(config, (str, bytes)):
+        return config.strip()
+    return json.dumps(config)
+
+
+def split_answer(stdout):
+    """(record text, (-Sn, -Ln --thresholds)) from the command's output; None when it is not whole."""
+    # A terminal (ssh -tt) turns each newline into CRLF; ipvsadm itself prints no CR.
+    sections = stdout.replace("\r\n", "\n").split(SECTION + "\n")
+    if len(sections) != 3:
+        return None
+    record, saved, thresholds = sections
+    return record, (saved, thresholds)
+
+
+class ActionModule(ActionBase):
+    """The module's own run otherwise, exactly as the normal action runs any module."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        if self._answered_by_record():
+            result.update(changed=False, commands=[], memo_hit=True)
+            return result
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _answered_by_record(self):
+        """True when the host's record says this task, on this live table, changes nothing."""
+        args = self._task.args
+        state = args.get("state", "merged")
+        if self._task.diff or self._task.async_val or state not in RECORDED_STATES or set(args) - {"config", "state"}:
+            return False
+        try:
+            with open(MODULE_PATH, "rb") as handle:
+                key = run_key(handle.read(), state, config_text(args.get("config", [])))
+        except (IOError, OSError, TypeError, ValueError):
+            return False
+        answer = self._low_level_execute_command(LISTINGS_COMMAND)
+        # The module counts anything ipvsadm says on stderr as a failure; leave that case to it.
+        answered = answer.get("rc") == 0 and not answer.get("stderr", "").strip()
+        parts = split_answer(answer.get("stdout", "")) if answered else None
+        return parts is not None and TableMemo(key).matches(*parts)

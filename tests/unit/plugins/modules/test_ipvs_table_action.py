@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ipvs_table's action: the record the module wrote answers a rerun without running the module."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from unittest import mock
+
+import pytest
+from host_module_harness import run_module
+from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, _table_listings
+
+from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule
+from ansible_collections.lvs.topology.plugins.modules import ipvs_table
+
+MODULE_RESULT = {"changed": False, "commands": [], "ran": "module"}
+
+
+def converge_with_module(config, state="overridden"):
+    """The module's own run on the captured one-service table: it records the converged run."""
+    result = run_module(ipvs_table.main, dict(state=state, config=config), FakeIpvsadm(_table_listings()))
+    assert (result["changed"], result.get("memo_hit")) == (False, None)
+
+
+def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr=""):
+    """What the action's one command prints on the host: the record file, then the two listings."""
+    listings = listings or _table_listings()
+    try:
+        with open(memo_path) as handle:
+            record = handle.read()
+    except IOError:
+        record = ""
+    stdout = record + "\n" + SECTION + "\n" + listings[("-Sn",)] + SECTION + "\n" + listings[("-Ln", "--thresholds")]
+    return {"rc": rc, "stdout": stdout.replace("\n", newline), "stderr": stderr}
+
+
+def action_for(args, answer, diff=False):
+    task = mock.MagicMock(args=args, diff=diff, async_val=0, check_mode=False, action="lvs.topology.ipvs_table")
+    connection = mock.MagicMock(has_native_async=False)
+    connection._shell.tmpdir = "/tmp/ansible-test"
+    action = ActionModule(task, connection, mock.MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    action._low_level_execute_command = mock.Mock(return_value=answer)
+    action._execute_module = mock.Mock(return_value=dict(MODULE_RESULT))
+    action._remove_tmp_path = mock.Mock()
+    return action
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["pipe", "tty"])
+def test_the_modules_record_answers_the_same_task(kernel, memo_path, newline):
+    config = json.dumps(ONE_SERVICE)
+    converge_with_module(config)
+    action = action_for(dict(state="overridden", config=config), host_answer(memo_path, newline=newline))
+    assert action.run(task_vars={}) == {"changed": False, "commands": [], "memo_hit": True}
+    action._execute_module.assert_not_called()
+
+
+def test_a_list_config_keys_as_the_modules_jsonarg_does(kernel, memo_path):
+    converge_with_module(ONE_SERVICE, state="merged")
+    action = action_for(dict(config=ONE_SERVICE), host_answer(memo_path))
+    assert action.run(task_vars={})["memo_hit"] is True
+
+
+def edited_table():
+    listings = _table_listings()
+    listings[("-Sn",)] = listings[("-Sn",)].replace("-w 1", "-w 2")
+    return listings
+
+
+@pytest.mark.parametrize("args, answer, diff", [
+    (dict(state="overridden", config=json.dumps(ONE_SERVICE[:0])), {}, False),
+    (dict(state="replaced", config=json.dumps(ONE_SERVICE)), {}, False),
+    (dict(state="overridden", config=json.dumps(ONE_SERVICE)), dict(listings=edited_table()), False),
+    (dict(state="overridden", config=json.dumps(ONE_SERVICE)), dict(rc=3), False),
+    (dict(state="overridden", config=json.dumps(ONE_SERVICE)), dict(stderr="ipvsadm: warning\n"), False),
+    (dict(state="overridden", config=json.dumps(ONE_SERVICE)), {}, True),
+    (dict(state="gathered"), {}, False),
+], ids=["other-config", "other-state", "table-edited", "no-ipvs", "stderr", "diff-mode", "gathered"])
+def test_anything_else_runs_the_module(kernel, memo_path, args, answer, diff):
+    converge_with_module(json.dumps(ONE_SERVICE))
+    action = action_for(args, host_answer(memo_path, **answer), diff=diff)
+    assert action.run(task_vars={}) == MODULE_RESULT
+    action._execute_module.assert_called_once_with(task_vars={}, wrap_async=0)
+
+
+def test_a_truncated_answer_runs_the_module(kernel, memo_path):
+    converge_with_module(json.dumps(ONE_SERVICE))
+    answer = host_answer(memo_path)
+    answer["stdout"] = answer["stdout"].split(SECTION)[0]
+    action = action_for(dict(state="overridden", config=json.dumps(ONE_SERVICE)), answer)
+    assert action.run(task_vars={}) == MODULE_RESULT
