@@ -16,7 +16,9 @@ __metaclass__ = type
 import re
 from collections import OrderedDict
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsParseError, VirtualService, parse_fwmark, split_address_port
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
+    IpvsParseError, VirtualService, parse_fwmark, split_address_port, table_lines,
+)
 
 LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 STATS_FIELDS = ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")
@@ -25,6 +27,8 @@ RATE_FIELDS = ("connections_per_second", "packets_in_per_second", "packets_out_p
 VERSION_PATTERN = re.compile(r"^IP Virtual Server version (\S+) \(size=(\d+)\)$")
 TIMEOUT_PATTERN = re.compile(r"^Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)$")
 DAEMON_PATTERN = re.compile(r"^(master|backup) sync daemon \((.*)\)$")
+# A real server's line of -Ln --thresholds: its Uthreshold and Lthreshold columns.
+THRESHOLDS_LINE = re.compile(r"^\s*->\s+\S+\s+(\d+)\s+(\d+)\s+\d+\s+\d+[ \t]*$", re.M)
 
 
 class Listing(object):
@@ -145,3 +149,22 @@ def parse_daemons(text):
             daemon[name] = int(value) if value.isdigit() and name != "mcast_interface" else value
         daemons.append(daemon)
     return daemons
+
+
+def listings_show_table(listings, table):
+    """True when the (-Sn, -Ln --thresholds) listings show exactly this table, checked as text.
+
+    Reading a big table back after a change to confirm it took is then a sort and a compare,
+    not a parse of every line. Only tables without thresholds are checked this way, because
+    -Sn never prints them and table_lines does; False means "not shown this way", and the
+    caller parses the listings to decide.
+    """
+    saved, thresholds = listings
+    if any(real_server.upper_threshold or real_server.lower_threshold
+           for entry in table.values() for real_server in entry.real_servers.values()):
+        return False
+    listed = THRESHOLDS_LINE.findall(thresholds)
+    if any(columns != ("0", "0") for columns in listed):
+        return False
+    expected = table_lines(table)
+    return len(listed) == len(expected) - len(table) and sorted(saved.splitlines()) == sorted(expected)

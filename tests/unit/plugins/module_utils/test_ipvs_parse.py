@@ -13,7 +13,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     IpvsParseError, RealServer, ServiceSettings, VirtualService, parse_saved_table, table_lines, with_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
-    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
+    listings_show_table, parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -131,3 +131,40 @@ def test_the_save_parser_is_strict(text, message):
 def test_the_listing_parsers_are_strict(parse, text):
     with pytest.raises(IpvsParseError):
         parse(text)
+
+
+# The read-back check after a change: the captured listings as text against a table.
+def readback(edit=lambda saved, thresholds: (saved, thresholds)):
+    """The captured -Sn and --thresholds without the service of mark 4294967295, which ipvsadm
+    prints as "-f -1" and the renderer as its value, and with the one threshold cleared (as
+    ipvsadm -e -x 0 -y 0 leaves it), so that text alone can tell; edit() changes them further.
+    Returns those listings and the table of the unedited ones."""
+    saved = "".join(line + "\n" for line in SAVED.splitlines() if line != "-A -f -1 -s rr")
+    thresholds = "".join(line + "\n" for line in captured("thresholds_all_features.txt").splitlines()
+                         if line.split() != ["FWM", "-1", "rr"])
+    thresholds = thresholds.replace("192.0.2.11:80                100        50 ", "192.0.2.11:80                0          0  ")
+    return edit(saved, thresholds), parse_saved_table(saved)
+
+
+def test_readback_text_shows_the_table_it_was_parsed_from():
+    listings, table = readback()
+    assert listings_show_table(listings, table) is True
+    assert listings_show_table(listings, with_thresholds(table, real_server_thresholds(parse_listing(listings[1])))) is True
+
+
+@pytest.mark.parametrize("edit", [
+    lambda saved, thresholds: (saved.replace("-r 192.0.2.11:8002 -g -w 2", "-r 192.0.2.11:8002 -g -w 3"), thresholds),
+    lambda saved, thresholds: (saved.replace("-A -t 192.0.2.100:8002 -s wrr\n", ""), thresholds),
+    lambda saved, thresholds: (saved, thresholds.replace("192.0.2.11:8001              0          0 ",
+                                                         "192.0.2.11:8001              7          0 ")),
+    lambda saved, thresholds: (saved, thresholds.replace("  -> 192.0.2.11:8001              0          0          0          0         \n", "")),
+], ids=["weight", "service-missing", "threshold-set", "real-server-not-listed"])
+def test_readback_text_that_differs_is_left_to_the_parser(edit):
+    listings, table = readback(edit)
+    assert listings_show_table(listings, table) is False
+
+
+def test_tables_with_thresholds_are_left_to_the_parser(table):
+    thresholds = captured("thresholds_all_features.txt")
+    full = with_thresholds(parse_saved_table(SAVED), real_server_thresholds(parse_listing(thresholds)))
+    assert listings_show_table((SAVED, thresholds), full) is False

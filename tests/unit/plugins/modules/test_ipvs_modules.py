@@ -361,6 +361,27 @@ def test_change_records_only_after_reading_the_table_back(kernel, memo_path):
     assert [argv for argv, data in fake.calls].count([IPVSADM, "-Sn"]) == 2
 
 
+class KernelKeepingIpvsadm(FakeIpvsadm):
+    """After the first change, the listings show the one-service table, as the kernel would."""
+
+    def __call__(self, module, argv, data=None, **kwargs):
+        answer = super(KernelKeepingIpvsadm, self).__call__(module, argv, data, **kwargs)
+        if argv[0] == IPVSADM and tuple(argv[1:2]) not in READS:
+            self.outputs.update(_table_listings())
+        return answer
+
+
+def test_a_change_that_took_is_recorded_without_parsing_the_read_back(kernel, memo_path, monkeypatch):
+    parsed = []
+    monkeypatch.setattr(_ipvs_host, "parse_saved_table", lambda text, parse=_ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
+    fake = KernelKeepingIpvsadm()
+    result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake)
+    assert result["commands"] == ["-A -t 192.0.2.100:80 -s wrr", "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1"]
+    assert parsed == [""] and os.path.exists(memo_path)
+    rerun = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake, diff=False)
+    assert (rerun["changed"], rerun.get("memo_hit")) == (False, True)
+
+
 def test_check_mode_records_nothing(kernel, memo_path):
     run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), FakeIpvsadm(_table_listings()),
                check_mode=True)
