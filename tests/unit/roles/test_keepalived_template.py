@@ -9,15 +9,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import jinja2
 import pytest
+import yaml
 
 from ansible.plugins.filter.core import FilterModule as CoreFilters
 from ansible.plugins.test.core import TestModule as CoreTests
-from ansible_collections.lvs.topology.plugins.plugin_utils._topology import director_vips, keepalived_virtual_servers
+from ansible_collections.lvs.topology.plugins.plugin_utils._topology import director_vips, keepalived_virtual_servers, real_server_entries
 
-TEMPLATE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "keepalived", "templates", "keepalived.conf.j2")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+TEMPLATE = os.path.join(ROOT, "roles", "keepalived", "templates", "keepalived.conf.j2")
+WEIGHT_TASKS = os.path.join(ROOT, "playbooks", "tasks", "keepalived_weights.yml")
 
 DIRECTOR_FACTS = {
     "interfaces": ["lo", "eth0"],
@@ -36,10 +40,21 @@ def service(**options):
     return model
 
 
-def render(services, backend="keepalived", **variables):
+def jinja():
     environment = jinja2.Environment(trim_blocks=True)
-    environment.filters.update(CoreFilters().filters())
+    # Ansible's own default/d expect its templar's undefined values; Jinja's behave the same here.
+    environment.filters.update((name, function) for name, function in CoreFilters().filters().items() if name not in ("default", "d"))
     environment.tests.update(CoreTests().tests())
+    return environment
+
+
+def render(services, backend="keepalived", **variables):
+    """The rendered keepalived.conf as stripped lines."""
+    return [line.strip() for line in render_text(services, backend, **variables).splitlines()]
+
+
+def render_text(services, backend="keepalived", **variables):
+    environment = jinja()
     with open(TEMPLATE) as template:
         text = template.read()
     context = {
@@ -65,7 +80,7 @@ def render(services, backend="keepalived", **variables):
         "_keepalived_virtual_servers": keepalived_virtual_servers(services, HOSTVARS, ["lb01", "lb02"]) if backend == "keepalived" else [],
     }
     context.update(variables)
-    return [line.strip() for line in environment.from_string(text).render(context).splitlines()]
+    return environment.from_string(text).render(context)
 
 
 def block(lines, opening):
@@ -131,3 +146,30 @@ def test_unicast_peers_skip_the_host_itself(peers, wanted):
 def test_vrrpv2_password_goes_into_an_authentication_block():
     instance = block(render([service()], keepalived_vrrp_version=2, keepalived_auth_pass="s3cret"), "vrrp_instance VI_LVS")
     assert block(instance, "authentication") == ["authentication {", "auth_type PASS", "auth_pass s3cret", "}"]
+
+
+def weight_edit(text, entry, weight=None):
+    """playbooks/tasks/keepalived_weights.yml's edit of one entry, as ansible.builtin.replace
+    applies it (its regexp compiled MULTILINE, then subn): (new text, blocks changed)."""
+    with open(WEIGHT_TASKS) as handle:
+        edit = yaml.safe_load(handle)[0]["ansible.builtin.replace"]
+    context = {"item": ["lb01", entry]}
+    if weight is not None:
+        context["_ops_weight"] = weight
+    regexp, replace = (jinja().from_string(edit[key]).render(context) for key in ("regexp", "replace"))
+    return re.subn(re.compile(regexp, re.MULTILINE), replace, text)
+
+
+def test_drain_and_enable_edit_only_the_weight_of_that_service_in_keepalived_conf():
+    # web02 in two services with different weights, each with web01 beside it.
+    services = [service(), service(name="api", vip="192.0.2.101", real_servers=[{"host": "web02", "weight": 5}, {"host": "web01"}])]
+    text = render_text(services)
+    web, api = real_server_entries(services, HOSTVARS, ["lb01", "lb02"], "web02")
+    drained, count = weight_edit(text, web, weight=0)
+    assert count == 1
+    lines = [line.strip() for line in drained.splitlines()]
+    assert "weight 0" in block(block(lines, "virtual_server 192.0.2.100 80"), "real_server 192.0.2.22 80")
+    assert "weight 5" in block(block(lines, "virtual_server 192.0.2.101 80"), "real_server 192.0.2.22 80")
+    assert [line for line in drained.splitlines() if line not in text.splitlines()] == ["        weight 0"]
+    # enable: the model's weight, back to the file the role writes.
+    assert weight_edit(drained, web) == (text, 1)
