@@ -11,9 +11,11 @@ lanes=${LAB_TEST_LANES:-2}
 kinds=${LAB_TEST_KINDS:-integration molecule}
 jobs=()
 [[ " $kinds " == *" integration "* ]] && jobs+=(integration)
-# Longest first, by the wall times measured in the lab (docs/roles.md); the rest in name order.
-# Each scenario once: the longest-first names, then every other one (awk drops repeats).
-mapfile -t scenarios < <({ printf '%s\n' dr nat fullnat tun ha
+# Order, after integration: by the wall times measured in the lab (docs/roles.md), so that
+# with two lanes the longest job (ha) starts when integration's lane is free and the
+# shortest (nat) fills the end; the rest in name order. Each scenario once: these names,
+# then every other one (awk drops repeats).
+mapfile -t scenarios < <({ printf '%s\n' dr tun ha nat fullnat
   find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | awk -F/ '{print $2}' | sort; } | awk '!seen[$0]++')
 [[ " $kinds " == *" molecule "* ]] || scenarios=()
 for scenario in "${scenarios[@]}"; do
