@@ -92,16 +92,17 @@ class IpvsHost(object):
             ensure_kernel_module(self.module, "ip_vs_" + scheduler, missing_message=(
                 "Scheduler %s needs the kernel module ip_vs_%s, which cannot be loaded: {error}" % (scheduler, scheduler)))
 
-    def apply(self, operations, before):
-        """Run the operations; on any rejection restore the table as it was and fail saying so."""
+    def apply(self, operations, before, lines):
+        """Run the operations (lines: each one's save-format line); on any rejection restore
+        the table as it was and fail saying so."""
         if len(operations) <= ARGV_OPERATIONS_LIMIT:
-            for operation in operations:
-                self._run_or_roll_back([self.ipvsadm] + operation_words(operation), None, before, operation_line(operation))
+            for operation, line in zip(operations, lines):
+                self._run_or_roll_back([self.ipvsadm] + operation_words(operation), None, before, line)
         else:
             # ipvsadm -R, not ipvsadm-restore: the wrapper script flushes the table first.
             # ipvsadm -R goes on after a line the kernel rejects and may still exit 0, so
             # any output on stderr counts as a failure.
-            batch = "".join(operation_line(operation) + "\n" for operation in operations)
+            batch = "".join(line + "\n" for line in lines)
             self._run_or_roll_back([self.ipvsadm, "-R"], batch, before, "a batch of %d operations" % len(operations))
 
     def _run_or_roll_back(self, argv, data, before, what):
@@ -157,13 +158,15 @@ def converge(module, host, have, desired, absent_services=(), purge_other_servic
     has already failed before ip_vs is loaded or anything is run.
     """
     operations = plan_operations(have, desired, absent_services, purge_other_services)
+    # Rendered once: the result's commands and the batch are the same lines.
+    lines = [operation_line(operation) for operation in operations]
     loaded_now = False
     if operations:
         loaded_now = host.load_ipvs()
         if not module.check_mode:
             host.load_schedulers(operations)
-            host.apply(operations, have)
-    result = dict(changed=bool(operations) or loaded_now, commands=[operation_line(operation) for operation in operations])
+            host.apply(operations, have, lines)
+    result = dict(changed=bool(operations) or loaded_now, commands=lines)
     if module._diff:
         after = apply_to_table(have, operations)
         if whole_table_diff:
