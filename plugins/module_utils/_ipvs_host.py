@@ -134,8 +134,8 @@ def run_table_change(module, plan, report=None, host=None, listings=None, **conv
 
     plan(params, have) returns (desired services, services to delete) or raises
     IpvsInputError, which fails the task with that sentence before the host is touched;
-    report(host, have, desired, absent, result) may add to the result before the module
-    exits. A caller that has already read the table passes its host and listings.
+    report(host, have, desired, absent, result, operations) may add to the result before the
+    module exits. A caller that has already read the table passes its host and listings.
     """
     if host is None:
         host = IpvsHost(module)
@@ -145,14 +145,14 @@ def run_table_change(module, plan, report=None, host=None, listings=None, **conv
         desired, absent = plan(module.params, have)
     except IpvsInputError as error:
         module.fail_json(msg=str(error))
-    result = converge(module, host, have, desired, absent_services=absent, **converge_options)
+    result, operations = converge(module, host, have, desired, absent_services=absent, **converge_options)
     if report is not None:
-        report(host, have, desired, absent, result)
+        report(host, have, desired, absent, result, operations)
     module.exit_json(**result)
 
 
 def converge(module, host, have, desired, absent_services=(), purge_other_services=False, whole_table_diff=False):
-    """Plan, apply (unless check mode) and describe a change of the IPVS table.
+    """Plan, apply (unless check mode) and describe a change of the IPVS table: (result, operations).
 
     have is the table read before desired was built from the parameters, so bad input
     has already failed before ip_vs is loaded or anything is run.
@@ -174,7 +174,7 @@ def converge(module, host, have, desired, absent_services=(), purge_other_servic
         else:
             services = [want.service for want in desired] + list(absent_services)
             result["diff"] = render_diff(have, after, services)
-    return result
+    return result, operations
 
 
 def wait_for_drain(host, service, key, timeout, interval=1.0):

@@ -171,7 +171,7 @@ def plan_real_server(params, have):
     return ([desired] if desired else []), []
 
 
-def report_drain(host, have, desired, absent, result):
+def report_drain(host, have, desired, absent, result, operations):
     """state=drained: wait for the active connections to end and report what remained."""
     module = host.module
     if module.params["state"] != "drained":

@@ -215,25 +215,25 @@ def plan_table(params, have):
     return desired_table(config_items(params["config"]), params["state"], have)
 
 
-def took_effect(host, listings, have, desired, absent, purge_other_services):
-    """Whether the table read back after a change needs no more operation.
+def took_effect(host, listings, have, operations, desired, absent, purge_other_services):
+    """Whether the table read back after the operations needs no more operation.
 
     Usually it is exactly the planned table, which a text compare confirms; otherwise the
     listings are parsed and planned against, as a first run would.
     """
-    expected = apply_to_table(have, plan_operations(have, desired, absent, purge_other_services))
-    return listings_show_table(listings, expected) or not plan_operations(host.table_from(listings), desired, absent,
-                                                                          purge_other_services)
+    if listings_show_table(listings, apply_to_table(have, operations)):
+        return True
+    return not plan_operations(host.table_from(listings), desired, absent, purge_other_services)
 
 
 def record_when_converged(memo, listings_before, purge_other_services):
     """The report step: record the run once the live table, read back, needs no more operation."""
-    def report(host, have, desired, absent, result):
+    def report(host, have, desired, absent, result, operations):
         module = host.module
         if module.check_mode:
             return
         listings = host.read_listings() if result["changed"] else listings_before
-        if result["changed"] and not took_effect(host, listings, have, desired, absent, purge_other_services):
+        if result["changed"] and not took_effect(host, listings, have, operations, desired, absent, purge_other_services):
             memo.forget()
             module.warn("The IPVS table read back after this change still differs from config; "
                         "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
