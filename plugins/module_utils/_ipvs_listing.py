@@ -27,8 +27,9 @@ RATE_FIELDS = ("connections_per_second", "packets_in_per_second", "packets_out_p
 VERSION_PATTERN = re.compile(r"^IP Virtual Server version (\S+) \(size=(\d+)\)$")
 TIMEOUT_PATTERN = re.compile(r"^Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)$")
 DAEMON_PATTERN = re.compile(r"^(master|backup) sync daemon \((.*)\)$")
-# A real server's line of -Ln --thresholds: its Uthreshold and Lthreshold columns.
-THRESHOLDS_LINE = re.compile(r"^\s*->\s+\S+\s+(\d+)\s+(\d+)\s+\d+\s+\d+[ \t]*$", re.M)
+# A real server's line of -Ln --thresholds: (the line up to its thresholds, Uthreshold,
+# Lthreshold); ActiveConn and InActConn follow.
+THRESHOLDS_LINE = re.compile(r"^(\s*->\s+\S+\s+(\d+)\s+(\d+))\s+\d+\s+\d+[ \t]*$", re.M)
 
 
 class Listing(object):
@@ -164,7 +165,7 @@ def listings_show_table(listings, table):
            for entry in table.values() for real_server in entry.real_servers.values()):
         return False
     listed = THRESHOLDS_LINE.findall(thresholds)
-    if any(columns != ("0", "0") for columns in listed):
+    if any((upper, lower) != ("0", "0") for dummy, upper, lower in listed):
         return False
     expected = table_lines(table)
     return len(listed) == len(expected) - len(table) and sorted(saved.splitlines()) == sorted(expected)

@@ -22,16 +22,15 @@ import hashlib
 import importlib
 import json
 import os
-import re
 import tempfile
+
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import THRESHOLDS_LINE
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
 # ipvs_table's own enter the run key, so a new version of the collection plans afresh.
 PLANNING_MODULE_UTILS = ("_ipvs", "_ipvs_host", "_ipvs_listing", "_ipvs_params")
 MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils."
-# ActiveConn and InActConn of -Ln --thresholds move with traffic; they are not the table.
-CONNECTION_COLUMNS = re.compile(r"^(\s*->\s+\S+\s+\d+\s+\d+)\s+\d+\s+\d+[ \t]*$", re.M)
 
 
 def _text(value):
@@ -64,7 +63,8 @@ def run_key(module_text, state, config_text):
 def table_digest(listings):
     """Digest of the live table as read: the save format and the thresholds listing."""
     saved, thresholds = listings
-    return hashlib.sha256(_text(saved) + b"\0" + _text(CONNECTION_COLUMNS.sub(r"\1", thresholds))).hexdigest()
+    # ActiveConn and InActConn move with traffic; they are not the table.
+    return hashlib.sha256(_text(saved) + b"\0" + _text(THRESHOLDS_LINE.sub(r"\1", thresholds))).hexdigest()
 
 
 class TableMemo(object):
