@@ -22,18 +22,22 @@ import os
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IPVS_PROC, TABLE_LISTINGS
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH, TableMemo, run_key
 
 MODULE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "ipvs_table.py")
 SECTION = "@lvs-topology-ipvs-table-section@"
-# A fixed command, no task data in it. The module reads the same listings with the same
-# locale (module_utils/_host.py C_LOCALE); exit 3 means no IPVS in the kernel: no record applies.
+# A fixed command, no task data in it: the record, then the module's own listings with its
+# locale, between section lines; exit 3 means no IPVS in the kernel: no record applies.
 LISTINGS_COMMAND = (
-    "PATH=$PATH:/usr/sbin:/sbin LANG=C LC_ALL=C LC_MESSAGES=C; export PATH LANG LC_ALL LC_MESSAGES; "
-    "test -e /proc/net/ip_vs || exit 3; "
-    "cat {memo} 2>/dev/null; echo; echo {section}; "
-    "ipvsadm -Sn && echo {section} && ipvsadm -Ln --thresholds"
-).format(memo=MEMO_PATH, section=SECTION)
+    "PATH=$PATH:/usr/sbin:/sbin {locale}; export PATH {names}; test -e {proc} || exit 3; "
+    "cat {memo} 2>/dev/null; echo; echo {section}; {listings}"
+).format(
+    locale=" ".join("%s=%s" % item for item in C_LOCALE.items()), names=" ".join(C_LOCALE), proc=IPVS_PROC,
+    memo=MEMO_PATH, section=SECTION,
+    listings=(" && echo %s && " % SECTION).join("ipvsadm " + " ".join(arguments) for arguments in TABLE_LISTINGS),
+)
 RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
 
 

@@ -24,6 +24,10 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import 
 )
 
 IPVS_PROC = "/proc/net/ip_vs"
+# The live table as read_listings() reads it (ipvs_table's action reads the same two):
+# -Sn, not -Ln, for the rules, since the save format is what ipvsadm -R reads back and it is
+# stable; -Ln --thresholds for the thresholds, which -Sn does not print.
+TABLE_LISTINGS = (("-Sn",), ("-Ln", "--thresholds"))
 NO_IPVS_MESSAGE = "the kernel has no IPVS support (modprobe ip_vs failed: {error})"
 # Up to this many operations run as separate ipvsadm calls (41 ms each in a TCG guest);
 # more go as one batch on the stdin of ipvsadm -R, which costs one process for them all.
@@ -53,8 +57,7 @@ class IpvsHost(object):
         """The live table as ipvsadm prints it: (-Sn, -Ln --thresholds) output, None without IPVS."""
         if not self.ipvs_present():
             return None
-        # -Sn, not -Ln: the save format is what ipvsadm -R reads back, and it is stable.
-        return self.ipvsadm_output("-Sn"), self.ipvsadm_output("-Ln", "--thresholds")
+        return tuple(self.ipvsadm_output(*arguments) for arguments in TABLE_LISTINGS)
 
     def table_from(self, listings):
         """The table of read_listings(): rules from -Sn, thresholds (which -Sn omits) from the listing."""
