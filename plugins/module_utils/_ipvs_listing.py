@@ -14,10 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsParseError, VirtualService, parse_fwmark, split_address_port, table_lines,
+    IpvsParseError, Operation, VirtualService, operation_line, parse_fwmark, real_server_key, split_address_port,
 )
 
 LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
@@ -152,20 +152,65 @@ def parse_daemons(text):
     return daemons
 
 
-def listings_show_table(listings, table):
-    """True when the (-Sn, -Ln --thresholds) listings show exactly this table, checked as text.
+def listings_show_change(before, after, have, operations, lines):
+    """True when the listings read after a change show those read before it with exactly the
+    operations applied, checked as text.
 
-    Reading a big table back after a change to confirm it took is then a sort and a compare,
-    not a parse of every line. Only tables without thresholds are checked this way, because
-    -Sn never prints them and table_lines does; False means "not shown this way", and the
-    caller parses the listings to decide.
+    before and after are (-Sn, -Ln --thresholds) listings, have the table parsed from before,
+    lines the operations' save-format lines. The lines the change did not touch are compared
+    as ipvsadm printed them, before against after; only the touched ones are rendered, so
+    confirming a change costs a count of the listing's lines, not a parse or a rendering of
+    the whole table. Only tables without thresholds are checked this way, because -Sn never
+    prints them; False means "not shown this way", and the caller parses the listings.
     """
-    saved, thresholds = listings
-    if any(real_server.upper_threshold or real_server.lower_threshold
-           for entry in table.values() for real_server in entry.real_servers.values()):
+    (saved_before, thresholds_before), (saved_after, thresholds_after) = before, after
+    listed_after = THRESHOLDS_LINE.findall(thresholds_after)
+    if not (_all_zero(THRESHOLDS_LINE.findall(thresholds_before)) and _all_zero(listed_after)):
         return False
-    listed = THRESHOLDS_LINE.findall(thresholds)
-    if any((upper, lower) != ("0", "0") for dummy, upper, lower in listed):
-        return False
-    expected = table_lines(table)
-    return len(listed) == len(expected) - len(table) and sorted(saved.splitlines()) == sorted(expected)
+    expected = Counter(saved_before.splitlines())
+    for operation, line in zip(operations, lines):
+        command = operation.command
+        if command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold):
+            return False
+        gone = _replaced_lines(operation, have)
+        if gone is None:
+            return False
+        for old_line in gone:
+            if not expected[old_line]:
+                return False
+            expected[old_line] -= 1
+            if not expected[old_line]:
+                del expected[old_line]
+        if command in TABLE_COMMAND:
+            expected[TABLE_COMMAND[command] + line[len(command):]] += 1
+    # -Sn is the whole table when it equals the expected lines; the thresholds listing must
+    # then list every real server of it (with 0 0, checked above).
+    saved_real_servers = saved_after.count("\n-a ") + saved_after.startswith("-a ")
+    return len(listed_after) == saved_real_servers and Counter(saved_after.splitlines()) == expected
+
+
+# The table line an operation leaves: an edit's line is the add's with the edit's command.
+TABLE_COMMAND = {"-A": "-A", "-E": "-A", "-a": "-a", "-e": "-a"}
+
+
+def _all_zero(thresholds_lines):
+    """True when every real server listed (THRESHOLDS_LINE matches) has no thresholds."""
+    return all(upper == "0" and lower == "0" for dummy, upper, lower in thresholds_lines)
+
+
+def _replaced_lines(operation, have):
+    """The table lines an operation removes or replaces, rendered from the table before it
+    (have); None when have does not hold them."""
+    command, service = operation.command, operation.service
+    if command in ("-A", "-a"):
+        return []
+    entry = have.get(service)
+    if entry is None:
+        return None
+    if command in ("-e", "-d"):
+        live = entry.real_servers.get(real_server_key(operation.real_server))
+        return None if live is None else [operation_line(Operation("-a", service, None, live))]
+    lines = [operation_line(Operation("-A", service, entry.settings, None))]
+    if command == "-D":
+        lines += [operation_line(Operation("-a", service, None, real_server)) for real_server in entry.real_servers.values()]
+    return lines

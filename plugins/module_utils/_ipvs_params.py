@@ -25,7 +25,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     ALL_SCHEDULER_FLAGS, DEFAULT_SCHEDULER, FAMILIES, FORWARDING_METHODS, MAX_FWMARK, MAX_PERSISTENCE_TIMEOUT,
     MAX_PORT, MAX_THRESHOLD, MAX_WEIGHT, PERSISTENCE_ENGINES, PROTOCOLS, SCHEDULER_FLAGS, SCHEDULERS,
     TUNNEL_CHECKSUMS, TUNNEL_TYPES, DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService,
-    checked_int, normalise_address, normalise_netmask, real_server_key,
+    address_family, checked_int, normalise_address, normalise_netmask,
 )
 
 SERVICE_IDENTITY_SPEC = dict(
@@ -235,19 +235,45 @@ def service_settings_from_params(service, params, base=None):
 
 def real_server_from_params(service, params, base=None, weight_override=None):
     """One real server of service; unset options take base's value (merged) or the ipvsadm default."""
-    address, family = normalise_address(params.get("address"), "Real server address")
+    address = _real_server_address(params.get("address"), "Real server address")
+    port = _real_server_port(service, params.get("port"), "real server %s port" % address)
+    return _placed(service, port, _real_server_options(params, base, weight_override))
+
+
+def _real_server_address(value, what):
+    return normalise_address(value, what)[0]
+
+
+def _real_server_port(service, value, what):
+    """The real server's port: the service's when unset (as ipvsadm does)."""
+    return service.default_real_server_port() if value is None else checked_int(value, what, 0, MAX_PORT)
+
+
+def _placed(service, port, options):
+    """options (a real server without its port) as a real server of service on port.
+
+    Only these checks depend on the service; the rest of a real server's options are
+    checked once per distinct item (see pool_from_params).
+    """
+    what = "real server %s" % options.address
+    family = address_family(options.address)
+    method = options.forwarding_method
+    if family != service.family and method != "tun":
+        raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
+            what, family, service.label(), service.family))
+    if method in ("dr", "tun") and port != service.default_real_server_port():
+        raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
+                             "(only nat can): drop port or use nat." % (what, port, service.default_real_server_port(), method))
+    return RealServer(options.address, port, *options[2:])
+
+
+def _real_server_options(params, base, weight_override):
+    """A real server's options but its port (None here), checked; unset ones from base or ipvsadm's defaults."""
+    address = _real_server_address(params.get("address"), "Real server address")
     what = "real server %s" % address
     method = _pick(params, "forwarding_method", base, "dr")
     if method not in FORWARDING_METHODS:
         raise IpvsInputError("forwarding_method %r is unknown; use dr, nat or tun." % (method,))
-    if family != service.family and method != "tun":
-        raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
-            what, family, service.label(), service.family))
-    port = params.get("port")
-    port = service.default_real_server_port() if port is None else checked_int(port, what + " port", 0, MAX_PORT)
-    if method in ("dr", "tun") and port != service.default_real_server_port():
-        raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
-                             "(only nat can): drop port or use nat." % (what, port, service.default_real_server_port(), method))
     weight = weight_override if weight_override is not None else _pick(params, "weight", base, 1)
     weight = checked_int(weight, what + " weight", 0, MAX_WEIGHT)
     upper = checked_int(_pick(params, "upper_threshold", base, 0), what + " upper_threshold", 0, MAX_THRESHOLD)
@@ -259,7 +285,7 @@ def real_server_from_params(service, params, base=None, weight_override=None):
     if method != "tun":
         if tunnel_given:
             raise IpvsInputError("%s sets %s, which apply only with forwarding_method tun." % (what, ", ".join(tunnel_given)))
-        return RealServer(address, port, method, weight, upper, lower, None, None, None)
+        return RealServer(address, None, method, weight, upper, lower, None, None, None)
     inherit = base if base is not None and base.forwarding_method == "tun" else None
     tunnel_type = _pick(params, "tunnel_type", inherit, "ipip")
     tunnel_port, checksum = None, None
@@ -277,19 +303,42 @@ def real_server_from_params(service, params, base=None, weight_override=None):
             raise IpvsInputError("%s: tunnel_checksum remcsum exists only for tunnel_type gue." % what)
     elif params.get("tunnel_checksum") is not None:
         raise IpvsInputError("%s sets tunnel_checksum, which applies only to tunnel_type gue or gre." % what)
-    return RealServer(address, port, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
+    return RealServer(address, None, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
+
+
+def _item_key(item):
+    """A hashable key of a dict of plain values, or None (the item is then checked on its own).
+
+    Each value's type is part of the key, so 1 and True, equal in Python, are never taken
+    for each other.
+    """
+    try:
+        key = tuple((name, type(value), value) for name, value in item.items())
+        hash(key)
+    except (AttributeError, TypeError):
+        return None
+    return key
 
 
 def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False):
-    """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates."""
+    """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates.
+
+    A big table lists the same few real servers behind many services: an item is checked
+    once per distinct content (and live base), and only its port and family are checked
+    again for each service.
+    """
     present, absent, seen = OrderedDict(), [], set()
     live_servers = live_servers or {}
     for position, item in enumerate(items or []):
         label = "%s[%d]" % (where, position)
-        params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
-        address, dummy = normalise_address(params.get("address"), label + " address")
-        port = params.get("port")
-        port = service.default_real_server_port() if port is None else checked_int(port, label + " port", 0, MAX_PORT)
+        item_key = _item_key(item)
+        params = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
+        if params is None:
+            params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
+            if item_key is not None:
+                _CHECKED_ITEMS[item_key] = params
+        address = _real_server_address(params.get("address"), label + " address")
+        port = _real_server_port(service, params.get("port"), label + " port")
         key = (address, port)
         if key in seen:
             raise IpvsInputError("%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
@@ -300,12 +349,23 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
             continue
         # drained keeps the live settings and only sets weight 0; merged keeps unset ones too.
         base = live_servers.get(key) if (merge or state == "drained") else None
+        weight_override = 0 if state == "drained" else None
         try:
-            real_server = real_server_from_params(service, params, base, 0 if state == "drained" else None)
+            options_key = (item_key, base, weight_override)
+            options = _BUILT_OPTIONS.get(options_key) if item_key is not None else None
+            if options is None:
+                options = _BUILT_OPTIONS[options_key] = _real_server_options(params, base, weight_override)
+            real_server = _placed(service, port, options)
         except IpvsInputError as error:
             raise in_item(label, error)
-        present[real_server_key(real_server)] = real_server
+        present[key] = real_server
     return present, absent
+
+
+# Checked real-server items by _item_key, and their options by (item key, base, weight
+# override), for the life of one module run.
+_CHECKED_ITEMS = {}
+_BUILT_OPTIONS = {}
 
 
 def desired_service_from_params(params, have, where, merge=False, purge_default=None):

@@ -157,10 +157,10 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsInputError, apply_to_table, plan_operations, render_diff, table_config,
+    IpvsInputError, plan_operations, render_diff, table_config,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import listings_show_table
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import listings_show_change
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, module_source, run_key
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
@@ -215,29 +215,25 @@ def plan_table(params, have):
     return desired_table(config_items(params["config"]), params["state"], have)
 
 
-def took_effect(host, listings, have, operations, desired, absent, purge_other_services):
-    """Whether the table read back after the operations needs no more operation.
-
-    Usually it is exactly the planned table, which a text compare confirms; otherwise the
-    listings are parsed and planned against, as a first run would.
-    """
-    if listings_show_table(listings, apply_to_table(have, operations)):
-        return True
-    return not plan_operations(host.table_from(listings), desired, absent, purge_other_services)
-
-
 def record_when_converged(memo, listings_before, purge_other_services):
     """The report step: record the run once the live table, read back, needs no more operation."""
     def report(host, have, desired, absent, result, operations):
         module = host.module
         if module.check_mode:
             return
-        listings = host.read_listings() if result["changed"] else listings_before
-        if result["changed"] and not took_effect(host, listings, have, operations, desired, absent, purge_other_services):
-            memo.forget()
-            module.warn("The IPVS table read back after this change still differs from config; "
-                        "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
-            return
+        listings = listings_before
+        if result["changed"]:
+            listings = host.read_listings()
+            # Usually the read-back is the table read before with exactly these operations
+            # applied, which a text compare confirms; otherwise it is parsed and planned
+            # against, as a first run would.
+            converged = (listings_show_change(listings_before or ("", ""), listings, have, operations, result["commands"])
+                         or not plan_operations(host.table_from(listings), desired, absent, purge_other_services))
+            if not converged:
+                memo.forget()
+                module.warn("The IPVS table read back after this change still differs from config; "
+                            "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
+                return
         memo.record(listings)
     return report
 

@@ -10,10 +10,11 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsParseError, RealServer, ServiceSettings, VirtualService, parse_saved_table, table_lines, with_thresholds,
+    IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService, operation_line, parse_saved_table, table_lines,
+    table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
-    listings_show_table, parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
+    listings_show_change, parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -133,23 +134,61 @@ def test_the_listing_parsers_are_strict(parse, text):
         parse(text)
 
 
-# The read-back check after a change: the captured listings as text against a table.
+# The read-back check after a change: captured listings as text against the listings before
+# the change and its operations.
+EMPTY = ("", captured("thresholds_empty.txt"))
+
+
 def readback(edit=lambda saved, thresholds: (saved, thresholds)):
     """The captured -Sn and --thresholds without the service of mark 4294967295, which ipvsadm
     prints as "-f -1" and the renderer as its value, and with the one threshold cleared (as
-    ipvsadm -e -x 0 -y 0 leaves it), so that text alone can tell; edit() changes them further.
-    Returns those listings and the table of the unedited ones."""
+    ipvsadm -e -x 0 -y 0 leaves it), so that text alone can tell; edit() changes them further."""
     saved = "".join(line + "\n" for line in SAVED.splitlines() if line != "-A -f -1 -s rr")
     thresholds = "".join(line + "\n" for line in captured("thresholds_all_features.txt").splitlines()
                          if line.split() != ["FWM", "-1", "rr"])
     thresholds = thresholds.replace("192.0.2.11:80                100        50 ", "192.0.2.11:80                0          0  ")
-    return edit(saved, thresholds), parse_saved_table(saved)
+    return edit(saved, thresholds)
 
 
-def test_readback_text_shows_the_table_it_was_parsed_from():
-    listings, table = readback()
-    assert listings_show_table(listings, table) is True
-    assert listings_show_table(listings, with_thresholds(table, real_server_thresholds(parse_listing(listings[1])))) is True
+def show_change(before, after, have, operations):
+    return listings_show_change(before, after, have, operations, [operation_line(operation) for operation in operations])
+
+
+def build_from_empty(have):
+    return list(table_operations(parse_saved_table(readback()[0])))
+
+
+def edit_weight(have):
+    service = VirtualService("tcp", "ipv4", "192.0.2.100", 8002, None)
+    live = have[service].real_servers[("192.0.2.11", 8002)]
+    return [Operation("-e", service, None, live._replace(weight=3))]
+
+
+def delete_web(have):
+    return [Operation("-D", WEB, None, None)]
+
+
+def without_web(saved, thresholds):
+    """The listings with the service 192.0.2.102:80 and its real servers gone."""
+    saved = "".join(line + "\n" for line in saved.splitlines() if " 192.0.2.102:80 " not in line + " ")
+    kept, skipping = [], False
+    for line in thresholds.splitlines():
+        if not line.startswith("  ->"):
+            skipping = line.split()[:2] == ["TCP", "192.0.2.102:80"]
+        if not skipping:
+            kept.append(line + "\n")
+    return saved, "".join(kept)
+
+
+@pytest.mark.parametrize("before, operations, after", [
+    (EMPTY, build_from_empty, readback()),
+    (readback(), edit_weight, readback(lambda saved, thresholds: (saved.replace("-r 192.0.2.11:8002 -g -w 2", "-r 192.0.2.11:8002 -g -w 3"),
+                                                                  thresholds))),
+    (readback(), delete_web, readback(without_web)),
+], ids=["from-empty", "one-weight", "service-deleted"])
+def test_readback_text_shows_the_change(before, operations, after):
+    have = parse_saved_table(before[0])
+    assert show_change(before, after, have, operations(have)) is True
 
 
 @pytest.mark.parametrize("edit", [
@@ -160,11 +199,14 @@ def test_readback_text_shows_the_table_it_was_parsed_from():
     lambda saved, thresholds: (saved, thresholds.replace("  -> 192.0.2.11:8001              0          0          0          0         \n", "")),
 ], ids=["weight", "service-missing", "threshold-set", "real-server-not-listed"])
 def test_readback_text_that_differs_is_left_to_the_parser(edit):
-    listings, table = readback(edit)
-    assert listings_show_table(listings, table) is False
+    have = parse_saved_table(EMPTY[0])
+    assert show_change(EMPTY, readback(edit), have, build_from_empty(have)) is False
 
 
-def test_tables_with_thresholds_are_left_to_the_parser(table):
-    thresholds = captured("thresholds_all_features.txt")
-    full = with_thresholds(parse_saved_table(SAVED), real_server_thresholds(parse_listing(thresholds)))
-    assert listings_show_table((SAVED, thresholds), full) is False
+def test_tables_with_thresholds_are_left_to_the_parser():
+    before = (readback()[0], captured("thresholds_all_features.txt"))
+    have = parse_saved_table(before[0])
+    assert show_change(before, before, have, []) is False
+    after = readback()
+    operations = [Operation("-e", WEB, None, have[WEB].real_servers[("192.0.2.11", 80)]._replace(upper_threshold=5))]
+    assert show_change(after, after, parse_saved_table(after[0]), operations) is False
