@@ -152,26 +152,18 @@ def parse_daemons(text):
     return daemons
 
 
-def listings_show_change(before, after, have, operations, lines):
-    """True when the listings read after a change show those read before it with exactly the
-    operations applied, checked as text.
+def saved_shows_change(saved_before, saved_after, have, operations, lines):
+    """True when the -Sn listing read after a change is the one read before it with exactly
+    the operations applied, checked as text.
 
-    before and after are (-Sn, -Ln --thresholds) listings, have the table parsed from before,
-    lines the operations' save-format lines. The lines the change did not touch are compared
-    as ipvsadm printed them, before against after; only the touched ones are rendered, so
-    confirming a change costs a count of the listing's lines, not a parse or a rendering of
-    the whole table. Only tables without thresholds are checked this way, because -Sn never
-    prints them; False means "not shown this way", and the caller parses the listings.
+    have is the table parsed from saved_before, lines the operations' save-format lines. The
+    lines the change did not touch are compared as ipvsadm printed them, before against after;
+    only the touched ones are rendered, so confirming a change costs a count of the listing's
+    lines, not a parse or a rendering of the whole table. -Sn never prints thresholds: see
+    thresholds_unset. False means "not shown this way", and the caller parses the listings.
     """
-    (saved_before, thresholds_before), (saved_after, thresholds_after) = before, after
-    listed_after = THRESHOLDS_LINE.findall(thresholds_after)
-    if not (_all_zero(THRESHOLDS_LINE.findall(thresholds_before)) and _all_zero(listed_after)):
-        return False
     expected = Counter(saved_before.splitlines())
     for operation, line in zip(operations, lines):
-        command = operation.command
-        if command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold):
-            return False
         gone = _replaced_lines(operation, have)
         if gone is None:
             return False
@@ -181,21 +173,23 @@ def listings_show_change(before, after, have, operations, lines):
             expected[old_line] -= 1
             if not expected[old_line]:
                 del expected[old_line]
+        command = operation.command
         if command in TABLE_COMMAND:
             expected[TABLE_COMMAND[command] + line[len(command):]] += 1
-    # -Sn is the whole table when it equals the expected lines; the thresholds listing must
-    # then list every real server of it (with 0 0, checked above).
-    saved_real_servers = saved_after.count("\n-a ") + saved_after.startswith("-a ")
-    return len(listed_after) == saved_real_servers and Counter(saved_after.splitlines()) == expected
+    return Counter(saved_after.splitlines()) == expected
+
+
+def thresholds_unset(thresholds, operations=()):
+    """True when no real server of a -Ln --thresholds listing has thresholds and none of the
+    operations sets any: the table then has none, and -Sn alone shows it whole."""
+    if any(operation.command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold)
+           for operation in operations):
+        return False
+    return all(upper == "0" and lower == "0" for dummy, upper, lower in THRESHOLDS_LINE.findall(thresholds))
 
 
 # The table line an operation leaves: an edit's line is the add's with the edit's command.
 TABLE_COMMAND = {"-A": "-A", "-E": "-A", "-a": "-a", "-e": "-a"}
-
-
-def _all_zero(thresholds_lines):
-    """True when every real server listed (THRESHOLDS_LINE matches) has no thresholds."""
-    return all(upper == "0" and lower == "0" for dummy, upper, lower in thresholds_lines)
 
 
 def _replaced_lines(operation, have):

@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import THRESHOLDS_LINE
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import THRESHOLDS_LINE, thresholds_unset
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
@@ -60,11 +60,21 @@ def run_key(module_text, state, config_text):
     return digest.hexdigest()
 
 
-def table_digest(listings):
-    """Digest of the live table as read: the save format and the thresholds listing."""
-    saved, thresholds = listings
-    # ActiveConn and InActConn move with traffic; they are not the table.
-    return hashlib.sha256(_text(saved) + b"\0" + _text(THRESHOLDS_LINE.sub(r"\1", thresholds))).hexdigest()
+def table_digest(saved, thresholds=None):
+    """Digest of the live table as read: the save format (-Sn) and the thresholds of the
+    -Ln --thresholds listing when any real server has some.
+
+    thresholds None means "known to have none": after a change that set none on a table that
+    had none, the module records the table from its -Sn read-back alone, one ipvsadm read
+    instead of two. Were that ever wrong, the next run's digest would differ and it would
+    plan afresh, so the record is never trusted beyond what the next read shows.
+    """
+    if thresholds is None or thresholds_unset(thresholds):
+        listed = b""
+    else:
+        # ActiveConn and InActConn move with traffic; they are not the table.
+        listed = _text(THRESHOLDS_LINE.sub(r"\1", thresholds))
+    return hashlib.sha256(_text(saved) + b"\0" + listed).hexdigest()
 
 
 class TableMemo(object):
@@ -90,11 +100,12 @@ class TableMemo(object):
             recorded = json.loads(recorded_text)
         except ValueError:
             return False
-        return recorded == {"run": self.key, "table": table_digest(listings)}
+        return recorded == {"run": self.key, "table": table_digest(*listings)}
 
-    def record(self, listings):
-        """Write the record; it is only ever a shortcut, so failing to write it changes nothing."""
-        if self.key is None or listings is None:
+    def record(self, digest):
+        """Write the record of a table_digest(); it is only ever a shortcut, so failing to write
+        it changes nothing."""
+        if self.key is None:
             return
         directory = os.path.dirname(self.path)
         try:
@@ -102,7 +113,7 @@ class TableMemo(object):
                 os.makedirs(directory, 0o700)
             handle, temporary = tempfile.mkstemp(dir=directory)
             with os.fdopen(handle, "w") as stream:
-                json.dump({"run": self.key, "table": table_digest(listings)}, stream)
+                json.dump({"run": self.key, "table": digest}, stream)
             os.rename(temporary, self.path)
         except (IOError, OSError):
             pass

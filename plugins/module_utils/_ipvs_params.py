@@ -306,14 +306,16 @@ def _real_server_options(params, base, weight_override):
     return RealServer(address, None, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
 
 
-def _item_key(item):
-    """A hashable key of a dict of plain values, or None (the item is then checked on its own).
+def _item_key_without_port(item):
+    """A hashable key of a real-server item of plain values but its port, or None (the item is
+    then checked on its own).
 
-    Each value's type is part of the key, so 1 and True, equal in Python, are never taken
-    for each other.
+    The port is left out because the director role names it on every item, and it is checked
+    per service anyway. Each value's type is part of the key, so 1 and True, equal in Python,
+    are never taken for each other.
     """
     try:
-        key = tuple((name, type(value), value) for name, value in item.items())
+        key = tuple((name, type(value), value) for name, value in item.items() if name != "port")
         hash(key)
     except (AttributeError, TypeError):
         return None
@@ -324,21 +326,22 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
     """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates.
 
     A big table lists the same few real servers behind many services: an item is checked
-    once per distinct content (and live base), and only its port and family are checked
-    again for each service.
+    once per distinct content but its port (and per live base), and only its port and
+    family are checked again for each service.
     """
     present, absent, seen = OrderedDict(), [], set()
     live_servers = live_servers or {}
     for position, item in enumerate(items or []):
         label = "%s[%d]" % (where, position)
-        item_key = _item_key(item)
+        item_key = _item_key_without_port(item)
         params = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
         if params is None:
             params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
             if item_key is not None:
                 _CHECKED_ITEMS[item_key] = params
         address = _real_server_address(params.get("address"), label + " address")
-        port = _real_server_port(service, params.get("port"), label + " port")
+        # The item's own port: params may be another item's, equal but for the port.
+        port = _real_server_port(service, item.get("port"), label + " port")
         key = (address, port)
         if key in seen:
             raise IpvsInputError("%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
@@ -362,7 +365,7 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
     return present, absent
 
 
-# Checked real-server items by _item_key, and their options by (item key, base, weight
+# Checked real-server items by _item_key_without_port, and their options by (item key, base, weight
 # override), for the life of one module run.
 _CHECKED_ITEMS = {}
 _BUILT_OPTIONS = {}

@@ -160,8 +160,8 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     IpvsInputError, plan_operations, render_diff, table_config,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import listings_show_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, module_source, run_key
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import saved_shows_change, thresholds_unset
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, module_source, run_key, table_digest
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
 )
@@ -221,20 +221,26 @@ def record_when_converged(memo, listings_before, purge_other_services):
         module = host.module
         if module.check_mode:
             return
-        listings = listings_before
-        if result["changed"]:
-            listings = host.read_listings()
-            # Usually the read-back is the table read before with exactly these operations
-            # applied, which a text compare confirms; otherwise it is parsed and planned
-            # against, as a first run would.
-            converged = (listings_show_change(listings_before or ("", ""), listings, have, operations, result["commands"])
-                         or not plan_operations(host.table_from(listings), desired, absent, purge_other_services))
-            if not converged:
-                memo.forget()
-                module.warn("The IPVS table read back after this change still differs from config; "
-                            "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
-                return
-        memo.record(listings)
+        if not result["changed"]:
+            if listings_before is not None:
+                memo.record(table_digest(*listings_before))
+            return
+        saved_before, thresholds_before = listings_before or ("", "")
+        saved = host.read_saved()
+        # Usually the rules read back are those read before with exactly these operations
+        # applied, which a text compare confirms, and with no thresholds before or asked the
+        # thresholds listing cannot tell more; otherwise both listings are parsed and planned
+        # against, as a first run would.
+        if thresholds_unset(thresholds_before, operations) and saved_shows_change(saved_before, saved, have, operations, result["commands"]):
+            memo.record(table_digest(saved))
+            return
+        listings = (saved, host.read_thresholds())
+        if plan_operations(host.table_from(listings), desired, absent, purge_other_services):
+            memo.forget()
+            module.warn("The IPVS table read back after this change still differs from config; "
+                        "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
+            return
+        memo.record(table_digest(*listings))
     return report
 
 

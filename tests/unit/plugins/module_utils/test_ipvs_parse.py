@@ -14,7 +14,8 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
-    listings_show_change, parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds,
+    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds, saved_shows_change,
+    thresholds_unset,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -151,7 +152,7 @@ def readback(edit=lambda saved, thresholds: (saved, thresholds)):
 
 
 def show_change(before, after, have, operations):
-    return listings_show_change(before, after, have, operations, [operation_line(operation) for operation in operations])
+    return saved_shows_change(before[0], after[0], have, operations, [operation_line(operation) for operation in operations])
 
 
 def build_from_empty(have):
@@ -192,21 +193,21 @@ def test_readback_text_shows_the_change(before, operations, after):
 
 
 @pytest.mark.parametrize("edit", [
-    lambda saved, thresholds: (saved.replace("-r 192.0.2.11:8002 -g -w 2", "-r 192.0.2.11:8002 -g -w 3"), thresholds),
-    lambda saved, thresholds: (saved.replace("-A -t 192.0.2.100:8002 -s wrr\n", ""), thresholds),
-    lambda saved, thresholds: (saved, thresholds.replace("192.0.2.11:8001              0          0 ",
-                                                         "192.0.2.11:8001              7          0 ")),
-    lambda saved, thresholds: (saved, thresholds.replace("  -> 192.0.2.11:8001              0          0          0          0         \n", "")),
-], ids=["weight", "service-missing", "threshold-set", "real-server-not-listed"])
+    lambda saved: saved.replace("-r 192.0.2.11:8002 -g -w 2", "-r 192.0.2.11:8002 -g -w 3"),
+    lambda saved: saved.replace("-A -t 192.0.2.100:8002 -s wrr\n", ""),
+    lambda saved: saved + "-a -t 192.0.2.100:8002 -r 192.0.2.12:8002 -g -w 1\n",
+], ids=["weight", "service-missing", "real-server-more"])
 def test_readback_text_that_differs_is_left_to_the_parser(edit):
     have = parse_saved_table(EMPTY[0])
-    assert show_change(EMPTY, readback(edit), have, build_from_empty(have)) is False
+    assert show_change(EMPTY, (edit(readback()[0]), None), have, build_from_empty(have)) is False
 
 
-def test_tables_with_thresholds_are_left_to_the_parser():
-    before = (readback()[0], captured("thresholds_all_features.txt"))
-    have = parse_saved_table(before[0])
-    assert show_change(before, before, have, []) is False
-    after = readback()
-    operations = [Operation("-e", WEB, None, have[WEB].real_servers[("192.0.2.11", 80)]._replace(upper_threshold=5))]
-    assert show_change(after, after, parse_saved_table(after[0]), operations) is False
+def test_thresholds_are_unset_only_when_none_is_listed_or_asked():
+    cleared = readback()[1]
+    assert thresholds_unset(cleared) is True
+    assert thresholds_unset(captured("thresholds_empty.txt")) is True
+    assert thresholds_unset(captured("thresholds_all_features.txt")) is False
+    have = parse_saved_table(readback()[0])
+    asked = [Operation("-e", WEB, None, have[WEB].real_servers[("192.0.2.11", 80)]._replace(upper_threshold=5))]
+    assert thresholds_unset(cleared, asked) is False
+    assert thresholds_unset(cleared, edit_weight(have)) is True

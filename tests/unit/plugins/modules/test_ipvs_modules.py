@@ -378,8 +378,22 @@ def test_a_change_that_took_is_recorded_without_parsing_the_read_back(kernel, me
     result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake)
     assert result["commands"] == ["-A -t 192.0.2.100:80 -s wrr", "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1"]
     assert parsed == [""] and os.path.exists(memo_path)
+    # No thresholds before and none asked: the -Sn read-back alone shows the whole table.
+    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Ln", "--thresholds"]) == 1
     rerun = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake, diff=False)
     assert (rerun["changed"], rerun.get("memo_hit")) == (False, True)
+
+
+def test_a_change_that_sets_thresholds_is_read_back_whole_and_parsed(kernel, memo_path, monkeypatch):
+    parsed = []
+    monkeypatch.setattr(_ipvs_host, "parse_saved_table", lambda text, parse=_ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
+    fake = KernelKeepingIpvsadm()
+    with_threshold = [dict(ONE_SERVICE[0], real_servers=[dict(address="192.0.2.11", upper_threshold=10)])]
+    result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(with_threshold)), fake)
+    assert result["commands"][-1] == "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1 -x 10"
+    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Ln", "--thresholds"]) == 2
+    # The fake kernel kept no threshold: the parsed read-back says so, and nothing is recorded.
+    assert len(parsed) == 2 and not os.path.exists(memo_path)
 
 
 def test_check_mode_records_nothing(kernel, memo_path):

@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 from host_module_harness import run_module
-from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, _table_listings
+from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
 
 from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
@@ -56,6 +56,21 @@ def test_the_modules_record_answers_the_same_task(kernel, memo_path, newline):
     action = action_for(dict(state="overridden", config=config), host_answer(memo_path, newline=newline))
     assert action.run(task_vars={}) == {"changed": False, "commands": [], "memo_hit": True}
     action._execute_module.assert_not_called()
+
+
+def test_the_record_of_a_change_answers_the_rerun_until_a_threshold_is_set(kernel, memo_path):
+    """After a change the module records the table from its -Sn read-back alone; the action
+    checks both listings against it, and a threshold set by hand is a miss."""
+    config = json.dumps(ONE_SERVICE)
+    result = run_module(ipvs_table.main, dict(state="overridden", config=config), KernelKeepingIpvsadm())
+    assert result["changed"] is True
+    action = action_for(dict(state="overridden", config=config), host_answer(memo_path))
+    assert action.run(task_vars={})["memo_hit"] is True
+    listings = _table_listings()
+    listings[("-Ln", "--thresholds")] = listings[("-Ln", "--thresholds")].replace(" 0          0          0 ", " 9          0          0 ")
+    assert listings != _table_listings()
+    action = action_for(dict(state="overridden", config=config), host_answer(memo_path, listings))
+    assert action.run(task_vars={}) == MODULE_RESULT
 
 
 def test_a_list_config_keys_as_the_modules_jsonarg_does(kernel, memo_path):
