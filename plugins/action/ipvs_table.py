@@ -5,10 +5,11 @@
 
 The module records, after each run that leaves the table converged, a digest of its code, the
 task's parameters and the live table (module_utils/_ipvs_memo.py). Checking that record needs
-only the two listings and the record file, not Python on the host: this action reads all three
-in one command on the existing connection and compares them here, so an unchanged big table
-costs one SSH round trip instead of starting Python, unpacking the module and importing
-Ansible in the guest (docs/performance.md). Anything else - a miss, diff mode, gathered, an
+only the two listings and the record file, not Python on the host: this action runs one command
+on the existing connection that prints the record and the listings' digest, computed by the
+host's shell (the listings themselves never cross the connection), and compares them here, so
+an unchanged big table costs one SSH round trip instead of starting Python, unpacking the
+module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff mode, gathered, an
 unreadable answer - runs the module as usual, which decides and records as before.
 """
 
@@ -18,27 +19,36 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IPVS_PROC, TABLE_LISTINGS
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH, TableMemo, run_key
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH, TableMemo, run_key, table_digest_command
 
 MODULE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "ipvs_table.py")
 SECTION = "@lvs-topology-ipvs-table-section@"
-# A fixed command, no task data in it: the record, then the module's own listings with its
-# locale, between section lines; exit 3 means no IPVS in the kernel: no record applies.
-LISTINGS_COMMAND = (
-    "PATH=$PATH:/usr/sbin:/sbin {locale}; export PATH {names}; test -e {proc} || exit 3; "
-    "cat {memo} 2>/dev/null; echo; echo {section}; {listings}"
-).format(
-    locale=" ".join("%s=%s" % item for item in C_LOCALE.items()), names=" ".join(C_LOCALE), proc=IPVS_PROC,
-    memo=MEMO_PATH, section=SECTION,
-    listings=(" && echo %s && " % SECTION).join("ipvsadm " + " ".join(arguments) for arguments in TABLE_LISTINGS),
-)
+
+
+def record_check_command(proc=IPVS_PROC, memo=MEMO_PATH):
+    """A fixed command, no task data in it: the record, a section line, then the digest of the
+    module's own listings (with its locale) computed on the host; exit 3 means no IPVS in the
+    kernel: no record applies."""
+    listings = ["ipvsadm " + " ".join(arguments) for arguments in TABLE_LISTINGS]
+    return (
+        "PATH=$PATH:/usr/sbin:/sbin {locale}; export PATH {names}; test -e {proc} || exit 3; "
+        "cat {memo} 2>/dev/null; echo; echo {section}; {digest}"
+    ).format(
+        locale=" ".join("%s=%s" % item for item in C_LOCALE.items()), names=" ".join(C_LOCALE), proc=proc,
+        memo=memo, section=SECTION, digest=table_digest_command(*listings),
+    )
+
+
+RECORD_CHECK_COMMAND = record_check_command()
 RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
+DIGEST = re.compile(r"^([0-9a-f]{64})  -$")
 
 
 def config_text(config):
@@ -49,13 +59,14 @@ def config_text(config):
 
 
 def split_answer(stdout):
-    """(record text, (-Sn, -Ln --thresholds)) from the command's output; None when it is not whole."""
-    # A terminal (ssh -tt) turns each newline into CRLF; ipvsadm itself prints no CR.
+    """(record text, table digest) from the command's output; None when it is not whole."""
+    # A terminal (ssh -tt) turns each newline into CRLF.
     sections = stdout.replace("\r\n", "\n").split(SECTION + "\n")
-    if len(sections) != 3:
+    if len(sections) != 2:
         return None
-    record, saved, thresholds = sections
-    return record, (saved, thresholds)
+    record, digest = sections
+    found = DIGEST.match(digest.strip("\n"))
+    return (record, found.group(1)) if found else None
 
 
 class ActionModule(ActionBase):
@@ -86,8 +97,8 @@ class ActionModule(ActionBase):
                 key = run_key(handle.read(), state, config_text(args.get("config", [])))
         except (IOError, OSError, TypeError, ValueError):
             return False
-        answer = self._low_level_execute_command(LISTINGS_COMMAND)
+        answer = self._low_level_execute_command(RECORD_CHECK_COMMAND)
         # The module counts anything ipvsadm says on stderr as a failure; leave that case to it.
         answered = answer.get("rc") == 0 and not answer.get("stderr", "").strip()
         parts = split_answer(answer.get("stdout", "")) if answered else None
-        return parts is not None and TableMemo(key).matches(*parts)
+        return parts is not None and TableMemo(key).matches_digest(*parts)

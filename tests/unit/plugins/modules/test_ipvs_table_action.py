@@ -8,13 +8,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import subprocess
 from unittest import mock
 
 import pytest
 from host_module_harness import run_module
 from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
 
-from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule
+from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule, record_check_command, split_answer
+from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import table_digest
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
 
 MODULE_RESULT = {"changed": False, "commands": [], "ran": "module"}
@@ -27,15 +31,24 @@ def converge_with_module(config, state="overridden"):
 
 
 def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr=""):
-    """What the action's one command prints on the host: the record file, then the two listings."""
+    """What the action's one command prints on a host whose ipvsadm prints these listings:
+    the command itself, run by /bin/sh with a stand-in ipvsadm first on its PATH."""
     listings = listings or _table_listings()
-    try:
-        with open(memo_path) as handle:
-            record = handle.read()
-    except IOError:
-        record = ""
-    stdout = record + "\n" + SECTION + "\n" + listings[("-Sn",)] + SECTION + "\n" + listings[("-Ln", "--thresholds")]
-    return {"rc": rc, "stdout": stdout.replace("\n", newline), "stderr": stderr}
+    bin_dir = os.path.join(os.path.dirname(memo_path), "bin")
+    if not os.path.isdir(bin_dir):
+        os.makedirs(bin_dir)
+    for arguments, name in ((("-Sn",), "saved"), (("-Ln", "--thresholds"), "thresholds")):
+        with open(os.path.join(bin_dir, name), "w") as handle:
+            handle.write(listings[arguments])
+    ipvsadm = os.path.join(bin_dir, "ipvsadm")
+    with open(ipvsadm, "w") as handle:
+        handle.write('#!/bin/sh\nif [ "$1" = -Sn ]; then cat "%s/saved"; else cat "%s/thresholds"; fi\n' % (bin_dir, bin_dir))
+    os.chmod(ipvsadm, 0o755)
+    command = record_check_command(proc=bin_dir, memo=memo_path)
+    run = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"]))
+    assert (run.returncode, run.stderr) == (0, "")
+    return {"rc": rc, "stdout": run.stdout.replace("\n", newline), "stderr": stderr}
 
 
 def action_for(args, answer, diff=False):
@@ -107,3 +120,17 @@ def test_a_truncated_answer_runs_the_module(kernel, memo_path):
     answer["stdout"] = answer["stdout"].split(SECTION)[0]
     action = action_for(dict(state="overridden", config=json.dumps(ONE_SERVICE)), answer)
     assert action.run(task_vars={}) == MODULE_RESULT
+
+
+@pytest.mark.parametrize("thresholds", ["thresholds_all_features.txt", "thresholds_empty.txt"])
+def test_the_hosts_digest_is_the_modules(memo_path, thresholds):
+    """The shell pipeline of the action and table_digest() agree on captured listings, with
+    thresholds set and without; a changed threshold changes both."""
+    listings = {("-Sn",): captured("save_all_features.txt"), ("-Ln", "--thresholds"): captured(thresholds)}
+    answer = split_answer(host_answer(memo_path, listings)["stdout"])
+    assert answer == ("\n", table_digest(listings[("-Sn",)], listings[("-Ln", "--thresholds")]))
+    if thresholds == "thresholds_all_features.txt":
+        changed = dict(listings)
+        changed[("-Ln", "--thresholds")] = listings[("-Ln", "--thresholds")].replace("100        50 ", "100        51 ")
+        assert changed != listings
+        assert split_answer(host_answer(memo_path, changed)["stdout"])[1] not in (answer[1], table_digest(listings[("-Sn",)]))
