@@ -57,13 +57,7 @@ class IpvsHost(object):
         """The live table as ipvsadm prints it: (-Sn, -Ln --thresholds) output, None without IPVS."""
         if not self.ipvs_present():
             return None
-        return self.read_saved(), self.read_thresholds()
-
-    def read_saved(self):
-        return self.ipvsadm_output(*TABLE_LISTINGS[0])
-
-    def read_thresholds(self):
-        return self.ipvsadm_output(*TABLE_LISTINGS[1])
+        return tuple(self.ipvsadm_output(*arguments) for arguments in TABLE_LISTINGS)
 
     def table_from(self, listings):
         """The table of read_listings(): rules from -Sn, thresholds (which -Sn omits) from the listing."""

@@ -152,36 +152,36 @@ def parse_daemons(text):
     return daemons
 
 
-def saved_shows_change(saved_before, saved_after, have, operations, lines):
-    """True when the -Sn listing read after a change is the one read before it with exactly
-    the operations applied, checked as text.
+def saved_after_change(saved_before, have, operations, lines):
+    """The lines ipvsadm -Sn prints after a change, as a Counter: those it printed before
+    (saved_before) with exactly the operations applied; None when saved_before lacks a line
+    that an operation replaces or removes.
 
     have is the table parsed from saved_before, lines the operations' save-format lines. The
-    lines the change did not touch are compared as ipvsadm printed them, before against after;
-    only the touched ones are rendered, so confirming a change costs a count of the listing's
-    lines, not a parse or a rendering of the whole table. -Sn never prints thresholds: see
-    thresholds_unset. False means "not shown this way", and the caller parses the listings.
+    lines the change does not touch are kept as ipvsadm printed them; only the touched ones
+    are rendered, so this costs a count of the listing's lines, not a parse or a rendering of
+    the whole table. -Sn never prints thresholds: see thresholds_unset.
     """
     expected = Counter(saved_before.splitlines())
     for operation, line in zip(operations, lines):
         gone = _replaced_lines(operation, have)
         if gone is None:
-            return False
+            return None
         for old_line in gone:
             if not expected[old_line]:
-                return False
+                return None
             expected[old_line] -= 1
             if not expected[old_line]:
                 del expected[old_line]
         command = operation.command
         if command in TABLE_COMMAND:
             expected[TABLE_COMMAND[command] + line[len(command):]] += 1
-    return Counter(saved_after.splitlines()) == expected
+    return expected
 
 
 def thresholds_unset(thresholds, operations=()):
     """True when no real server of a -Ln --thresholds listing has thresholds and none of the
-    operations sets any: the table then has none, and -Sn alone shows it whole."""
+    operations sets any: the table then has none, and its -Sn lines alone are the whole table."""
     if any(operation.command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold)
            for operation in operations):
         return False

@@ -64,17 +64,19 @@ def table_digest(saved, thresholds=None):
     """Digest of the live table as read: the save format (-Sn) and the thresholds of the
     -Ln --thresholds listing when any real server has some.
 
-    thresholds None means "known to have none": after a change that set none on a table that
-    had none, the module records the table from its -Sn read-back alone, one ipvsadm read
-    instead of two. Were that ever wrong, the next run's digest would differ and it would
-    plan afresh, so the record is never trusted beyond what the next read shows.
+    The -Sn lines are taken in sorted order, which is how the module can record, after a
+    change, the table it planned without reading it back (ipvsadm lists services in the
+    kernel's hash order). thresholds None means "known to have none". Were the kernel's table
+    ever not what was recorded, the next run's digest differs and that run plans afresh: the
+    record is never trusted beyond what the next read shows.
     """
     if thresholds is None or thresholds_unset(thresholds):
         listed = b""
     else:
         # ActiveConn and InActConn move with traffic; they are not the table.
         listed = _text(THRESHOLDS_LINE.sub(r"\1", thresholds))
-    return hashlib.sha256(_text(saved) + b"\0" + listed).hexdigest()
+    lines = "".join(sorted(line + "\n" for line in saved.splitlines()))
+    return hashlib.sha256(_text(lines) + b"\0" + listed).hexdigest()
 
 
 # table_digest() as the host's shell computes it, for ipvs_table's action: the listings then
@@ -96,8 +98,9 @@ THRESHOLDS_AWK = (
 
 
 def table_digest_command(saved_command, thresholds_command):
-    """A shell pipeline that prints table_digest() of the two listing commands' output (and "  -")."""
-    return "{ %s; printf '\\000'; %s | awk '%s'; } | sha256sum" % (saved_command, thresholds_command, THRESHOLDS_AWK)
+    """A shell pipeline that prints table_digest() of the two listing commands' output (and
+    "  -"); sort orders bytes as Python orders these ASCII lines when LC_ALL=C."""
+    return "{ %s | sort; printf '\\000'; %s | awk '%s'; } | sha256sum" % (saved_command, thresholds_command, THRESHOLDS_AWK)
 
 
 class TableMemo(object):

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections import Counter
+
 import pytest
 
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
@@ -14,7 +16,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
     table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
-    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds, saved_shows_change,
+    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds, saved_after_change,
     thresholds_unset,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
@@ -135,8 +137,8 @@ def test_the_listing_parsers_are_strict(parse, text):
         parse(text)
 
 
-# The read-back check after a change: captured listings as text against the listings before
-# the change and its operations.
+# The -Sn lines after a change, predicted from those before it and its operations, against
+# captured listings.
 EMPTY = ("", captured("thresholds_empty.txt"))
 
 
@@ -152,7 +154,9 @@ def readback(edit=lambda saved, thresholds: (saved, thresholds)):
 
 
 def show_change(before, after, have, operations):
-    return saved_shows_change(before[0], after[0], have, operations, [operation_line(operation) for operation in operations])
+    """Whether the -Sn lines predicted from before and the operations are those of after."""
+    expected = saved_after_change(before[0], have, operations, [operation_line(operation) for operation in operations])
+    return expected == Counter(after[0].splitlines())
 
 
 def build_from_empty(have):
@@ -187,7 +191,7 @@ def without_web(saved, thresholds):
                                                                   thresholds))),
     (readback(), delete_web, readback(without_web)),
 ], ids=["from-empty", "one-weight", "service-deleted"])
-def test_readback_text_shows_the_change(before, operations, after):
+def test_the_predicted_listing_is_the_one_ipvsadm_prints(before, operations, after):
     have = parse_saved_table(before[0])
     assert show_change(before, after, have, operations(have)) is True
 
@@ -197,7 +201,7 @@ def test_readback_text_shows_the_change(before, operations, after):
     lambda saved: saved.replace("-A -t 192.0.2.100:8002 -s wrr\n", ""),
     lambda saved: saved + "-a -t 192.0.2.100:8002 -r 192.0.2.12:8002 -g -w 1\n",
 ], ids=["weight", "service-missing", "real-server-more"])
-def test_readback_text_that_differs_is_left_to_the_parser(edit):
+def test_a_listing_that_differs_is_not_the_predicted_one(edit):
     have = parse_saved_table(EMPTY[0])
     assert show_change(EMPTY, (edit(readback()[0]), None), have, build_from_empty(have)) is False
 
@@ -211,3 +215,10 @@ def test_thresholds_are_unset_only_when_none_is_listed_or_asked():
     asked = [Operation("-e", WEB, None, have[WEB].real_servers[("192.0.2.11", 80)]._replace(upper_threshold=5))]
     assert thresholds_unset(cleared, asked) is False
     assert thresholds_unset(cleared, edit_weight(have)) is True
+
+
+def test_a_line_the_change_replaces_must_be_in_the_listing_before():
+    before = readback()
+    have = parse_saved_table(before[0])
+    # A line ipvsadm printed otherwise than the renderer would cannot be replaced: no prediction.
+    assert saved_after_change(before[0].replace("-w 2\n", "-w 2 \n"), have, edit_weight(have), ["-e x"]) is None

@@ -352,13 +352,16 @@ def test_record_misses_when_the_table_or_the_task_differs(kernel, change):
     assert result["commands"] == expected
 
 
-def test_change_records_only_after_reading_the_table_back(kernel, memo_path):
-    # The fake kernel does not keep the change: the read-back still differs, so nothing is recorded.
+def test_a_change_the_kernel_did_not_keep_is_planned_again_by_the_next_run(kernel, memo_path):
+    # The fake kernel does not keep the change: the record holds the planned table, so the next
+    # run's read of the live table misses it and plans the same operation again.
     fake = FakeIpvsadm(_table_listings())
     changed = [dict(ONE_SERVICE[0], real_servers=[dict(address="192.0.2.11", weight=4)])]
     result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(changed)), fake)
-    assert result["changed"] and not os.path.exists(memo_path)
-    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Sn"]) == 2
+    assert result["changed"] and os.path.exists(memo_path)
+    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Sn"]) == 1
+    again = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(changed)), fake)
+    assert (again["commands"], again.get("memo_hit")) == (result["commands"], None)
 
 
 class KernelKeepingIpvsadm(FakeIpvsadm):
@@ -371,15 +374,15 @@ class KernelKeepingIpvsadm(FakeIpvsadm):
         return answer
 
 
-def test_a_change_that_took_is_recorded_without_parsing_the_read_back(kernel, memo_path, monkeypatch):
+def test_a_change_that_took_is_recorded_without_reading_it_back(kernel, memo_path, monkeypatch):
     parsed = []
     monkeypatch.setattr(_ipvs_host, "parse_saved_table", lambda text, parse=_ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
     fake = KernelKeepingIpvsadm()
     result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake)
     assert result["commands"] == ["-A -t 192.0.2.100:80 -s wrr", "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1"]
     assert parsed == [""] and os.path.exists(memo_path)
-    # No thresholds before and none asked: the -Sn read-back alone shows the whole table.
-    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Ln", "--thresholds"]) == 1
+    # No thresholds before and none asked: the table is recorded as planned, not read back.
+    assert [argv for argv, data in fake.calls].count([IPVSADM, "-Sn"]) == 1
     rerun = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake, diff=False)
     assert (rerun["changed"], rerun.get("memo_hit")) == (False, True)
 
