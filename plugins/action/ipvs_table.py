@@ -9,8 +9,9 @@ only the two listings and the record file, not Python on the host: this action r
 on the existing connection that prints the record and the listings' digest, computed by the
 host's shell (the listings themselves never cross the connection), and compares them here, so
 an unchanged big table costs one SSH round trip instead of starting Python, unpacking the
-module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff mode, gathered, an
-unreadable answer - runs the module as usual, which decides and records as before.
+module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff
+mode, gathered, an unreadable answer - runs the module as usual, which decides and records as
+before.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -27,8 +27,8 @@ description:
     or a rule the kernel did not keep, misses the record and is planned afresh. Connection counts are
     no part of the digest.
   - The module comes with an action plugin that checks that record before the module is sent - one
-    shell command on the existing connection reads the record and the two listings (fixed text, no
-    task data in it), and the digests are compared on the controller. When they match, the task
+    shell command on the existing connection (fixed text, no task data in it) prints the record and
+    the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
     returns "no change" without starting Python on the host; otherwise, and always in diff mode or
     with V(gathered), the module runs as usual.
 author:
