@@ -357,7 +357,9 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
             options_key = (item_key, base, weight_override)
             options = _BUILT_OPTIONS.get(options_key) if item_key is not None else None
             if options is None:
-                options = _BUILT_OPTIONS[options_key] = _real_server_options(params, base, weight_override)
+                options = _real_server_options(params, base, weight_override)
+                if item_key is not None:
+                    _BUILT_OPTIONS[options_key] = options
             real_server = _placed(service, port, options)
         except IpvsInputError as error:
             raise in_item(label, error)
