@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 
 import pytest
 
@@ -110,6 +111,19 @@ def test_ipvs_config_fwmark_service_has_family_and_no_address(hostvars):
     assert "address" not in entry and "port" not in entry
     assert entry["scheduler_flags"] == ["sh-port", "sh-fallback"]
     assert all("port" not in rs for rs in entry["real_servers"])
+
+
+def test_ipvs_config_as_json_is_the_list_as_text_even_from_tagged_inventory_strings(hostvars):
+    try:
+        from ansible.template import trust_as_template  # ansible-core 2.19+: a tagged str subclass
+    except ImportError:
+        trust_as_template = str
+    model = services({}, {"name": "mark", "protocol": "fwmark", "fwmark": 7, "port": None, "flags": "sh-port",
+                          "scheduler": trust_as_template("sh"), "persistence": {"timeout": 20, "netmask": trust_as_template("255.255.255.0")},
+                          "real_servers": [{"host": trust_as_template("rs1"), "weight": 2, "upper_threshold": 10, "lower_threshold": 5}]})
+    text = lvs_ipvs_config(model, hostvars, ["director"], as_json=True)
+    assert type(text) is str
+    assert json.loads(text) == lvs_ipvs_config(model, hostvars, ["director"])
 
 
 def test_ipvs_config_picks_the_default_address_off_segment(hostvars):
