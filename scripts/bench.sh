@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # make bench: boot the single lab as instance `bench` (under the machine's one-VM lab lock),
 # run tests/bench/bench.py against it and always bring it down. BENCH_SIZES=100,1000 picks
-# the sizes; BENCH_JSON=<path> also writes the rows as JSON;
+# the sizes; BENCH_REPEAT=n runs (a), (b) and (c) n times each and reports the median (default 3);
+# BENCH_JSON=<path> also writes the rows as JSON;
 # BENCH_PROFILE=N profiles one no-op ipvs_table run on N rules inside the VM instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections" ANSIBLE_ROLES_PATH="$PWD/roles"
 instance=bench
-args=(--instance "$instance" --sizes "${BENCH_SIZES:-100,1000,5000,20000}" --details .build/bench-details.json)
+args=(--instance "$instance" --sizes "${BENCH_SIZES:-100,1000,5000,20000}" --details .build/bench-details.json --repeat "${BENCH_REPEAT:-3}")
 if [ -n "${BENCH_PROFILE:-}" ]; then
   args+=(--profile "$BENCH_PROFILE")
 fi

@@ -107,38 +107,65 @@ def operations(result):
     return len(result["commands"]), result["commands"][:3], bool(result.get("memo_hit"))
 
 
-def measure(lab, count, log):
-    """Steps (a) to (d) on count rules: the row of the table and the details behind it."""
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def samples(values):
+    """A log suffix naming every sample behind a median."""
+    return " (median of %s)" % ", ".join("%.2f" % value for value in values) if len(values) > 1 else ""
+
+
+def measure(lab, count, log, repeat=1):
+    """Steps (a) to (d) on count rules: the row of the table and the details behind it.
+
+    (a), (b) and (c) run repeat times and report the median: on a shared host one run of the
+    same converge can differ from the next by several seconds (docs/performance.md).
+    """
     extra = {}
     lab.vm("cat > /run/bench.rules", stdin=rules.restore_lines(count))
     # (a) the floor, timed inside the VM so no SSH round trip is counted.
-    floor = lab.vm("ipvsadm -C; s=$(date +%s%N); ipvsadm-restore < /run/bench.rules; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))")
-    restore_s = int(floor.strip()) / 1000.0
+    extra["restore_samples_s"] = []
+    for dummy in range(repeat):
+        floor = lab.vm("ipvsadm -C; s=$(date +%s%N); ipvsadm-restore < /run/bench.rules; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))")
+        extra["restore_samples_s"].append(int(floor.strip()) / 1000.0)
+    restore_s = median(extra["restore_samples_s"])
     expected = lab.saved_table()
     if len(expected.splitlines()) != count + count // rules.REAL_SERVERS_PER_SERVICE:
         raise BenchError("ipvsadm-restore loaded %d lines, not %d" % (len(expected.splitlines()), count * 5 // 4))
-    log("N=%d (a) ipvsadm-restore %.2f s" % (count, restore_s))
+    log("N=%d (a) ipvsadm-restore %.2f s%s" % (count, restore_s, samples(extra["restore_samples_s"])))
 
     # (b) from empty, as a user runs it; then the same again through bench-python, for the
     # module's own time and RSS in the VM.
-    lab.vm("ipvsadm -C; rm -f %s" % MEMO_PATH)
-    converge_s, dummy, output = lab.playbook(lab.converge, count)
+    extra["converge_samples_s"] = []
+    for dummy in range(repeat):
+        lab.vm("ipvsadm -C; rm -f %s" % MEMO_PATH)
+        seconds, dummy, output = lab.playbook(lab.converge, count)
+        extra["converge_samples_s"].append(seconds)
+        if lab.saved_table() != expected:
+            raise BenchError("N=%d: the converged table differs from the one ipvsadm-restore loads" % count)
+    converge_s = median(extra["converge_samples_s"])
     extra["converge_ops"] = operations(output)[0]
     extra["converge_controller_rss_kib"] = lab.controller_rss_kib
-    if lab.saved_table() != expected:
-        raise BenchError("N=%d: the converged table differs from the one ipvsadm-restore loads" % count)
     lab.vm("ipvsadm -C; rm -f %s /run/bench-module.log" % MEMO_PATH)
     extra["converge_measured_s"] = lab.playbook(lab.converge, count, measured_python=True)[0]
     extra["converge_module"] = lab.module_runs()
-    log("N=%d (b) converge %.2f s, %d operations; module in the VM (s, KiB) %s in a second run of %.2f s through bench-python"
-        % (count, converge_s, extra["converge_ops"], extra["converge_module"], extra["converge_measured_s"]))
+    log("N=%d (b) converge %.2f s%s, %d operations; module in the VM (s, KiB) %s in a further run of %.2f s through bench-python"
+        % (count, converge_s, samples(extra["converge_samples_s"]), extra["converge_ops"], extra["converge_module"],
+           extra["converge_measured_s"]))
     # (c) as a user runs it. The action answers it from the module's record without starting
-    # the module in the VM (noop_from_record).
-    noop_s, noop_changed, output = lab.playbook(lab.converge, count)
-    extra["noop_ops"], dummy, extra["noop_from_record"] = operations(output)
+    # the module in the VM (noop_from_record). Every run must change nothing.
+    extra["noop_samples_s"], noop_changed, extra["noop_ops"], extra["noop_from_record"] = [], 0, 0, True
+    for dummy in range(repeat):
+        seconds, changed, output = lab.playbook(lab.converge, count)
+        ops, dummy, from_record = operations(output)
+        extra["noop_samples_s"].append(seconds)
+        noop_changed, extra["noop_ops"] = max(noop_changed, changed), max(extra["noop_ops"], ops)
+        extra["noop_from_record"] = extra["noop_from_record"] and from_record
+    noop_s = median(extra["noop_samples_s"])
     extra["noop_controller_rss_kib"] = lab.controller_rss_kib
-    log("N=%d (c) no-op %.2f s, changed=%d, %d operations; answered from the record without the module: %s"
-        % (count, noop_s, noop_changed, extra["noop_ops"], extra["noop_from_record"]))
+    log("N=%d (c) no-op %.2f s%s, changed=%d, %d operations (the most of any run); answered from the record without the module: %s"
+        % (count, noop_s, samples(extra["noop_samples_s"]), noop_changed, extra["noop_ops"], extra["noop_from_record"]))
 
     # (d) one weight, with a connection open through the same service to another real server.
     with open(os.path.join(HERE, "vm_client.py")) as handle:
@@ -243,9 +270,12 @@ def main():
     parser.add_argument("--sizes", default="100,1000,5000,20000")
     parser.add_argument("--json", help="write the rows as a JSON list here")
     parser.add_argument("--details", help="write the per-step details (module time and RSS, operations) here")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of (a), (b) and (c) each, their median reported (odd)")
     parser.add_argument("--converge", default="converge.yml", help="the playbook of steps b-d (converge_list.yml: config as a list)")
     parser.add_argument("--profile", type=int, metavar="N", help="instead of the bench: profile a no-op ipvs_table run on N rules in the VM")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     def log(text):
         print("bench: " + text, flush=True)
@@ -259,7 +289,7 @@ def main():
     log("Ansible floor, one ping task on this VM: %.2f s (median of 3; %.2f-%.2f s)" % (floor[1], floor[0], floor[2]))
     rows, details = [], []
     for count in [int(size) for size in args.sizes.split(",")]:
-        row, extra = measure(lab, count, log)
+        row, extra = measure(lab, count, log, args.repeat)
         rows.append(row)
         details.append(dict(row, **extra))
         write_results(args, rows, details, floor)
