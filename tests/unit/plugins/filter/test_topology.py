@@ -122,7 +122,7 @@ def test_ipvs_config_as_json_is_the_list_as_text_even_from_tagged_inventory_stri
                           "scheduler": trust_as_template("sh"), "persistence": {"timeout": 20, "netmask": trust_as_template("255.255.255.0")},
                           "real_servers": [{"host": trust_as_template("rs1"), "weight": 2, "upper_threshold": 10, "lower_threshold": 5}]})
     text = lvs_ipvs_config(model, hostvars, ["director"], as_json=True)
-    assert type(text) is str
+    assert isinstance(text, str)
     assert json.loads(text) == lvs_ipvs_config(model, hostvars, ["director"])
 
 
