@@ -286,7 +286,7 @@ def main():
         profile(lab, args.profile, log)
         return 0
     floor = sorted(lab.playbook("floor.yml", 0)[0] for dummy in range(3))
-    log("Ansible floor, one ping task on this VM: %.2f s (median of 3; %.2f-%.2f s)" % (floor[1], floor[0], floor[2]))
+    log("Ansible floor, one ping task on this VM: %.2f s (median of 3; %.2f-%.2f s)" % (median(floor), floor[0], floor[-1]))
     rows, details = [], []
     for count in [int(size) for size in args.sizes.split(",")]:
         row, extra = measure(lab, count, log, args.repeat)
