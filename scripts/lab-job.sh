@@ -21,7 +21,6 @@ esac
 "${command[@]}" 2>&1 | while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done > "$log"
 if [ "${PIPESTATUS[0]}" -eq 0 ]; then result=passed; else result=FAILED; fi
 elapsed=$((SECONDS - start))
-grep -h "NOT RUN" "$log"
 rm -f "$digest"
 if [ "$result" = FAILED ]; then
   echo "==== $job FAILED after ${elapsed}s; last 150 lines of $log:"

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ask once "who has IP?" on an interface and print every MAC that answers, one per line.
 
-Used by the arp_flux scenario on the router: a neighbour cache keeps only the first answer,
+Used on the router by the dr scenario (prepare and tests): a neighbour cache keeps only the first answer,
 this shows all of them. Standard library only (AF_PACKET), needs root.
 Usage: python3 arp_responders.py INTERFACE SOURCE_IP TARGET_IP [SECONDS]
 """
