@@ -4,8 +4,17 @@ Hosts are boxes, segments are horizontal buses, laid out as the tree a breadth-f
 from the client finds. When the topology carries lvs_virtual_services, the first service's
 packet path is drawn on top: the request from the client to the director and on to a real
 server, and the reply, which goes straight back to the client for DR and TUN and back
-through the director for NAT and FULLNAT. The output depends only on the topology files, so
-`make docs-check` can compare it byte for byte.
+through the director for NAT and FULLNAT.
+
+A topology whose services use one forwarding method gives one diagram, <topology>.svg. A
+topology serving several methods gives one diagram per method, <topology>-<method>.svg in
+the order the methods first appear, each showing that method's services only (the
+director's VIPs, what the real servers need) and the packet path of its first service.
+
+The output depends only on the topology files, so `make docs-check` can compare it byte for
+byte. Without topology arguments every file in lab/topologies/ is drawn, and an SVG in the
+output directory that no topology gives any more is removed (with --check: reported as
+stale).
 
     python scripts/gen-diagrams.py [--check] [--output docs/diagrams] [topology.yml ...]
 """
@@ -42,6 +51,10 @@ REAL_SERVER_DUTY = {
 }
 
 
+def forwarding_method(service):
+    return service.get("forwarding_method", "dr")
+
+
 class Node:
     """A host or a segment in the drawing tree."""
 
@@ -68,7 +81,7 @@ def host_lines(name, host, services):
         for service in services:
             lines.append("VIP %s:%s %s" % (service["vip"], service.get("port", "-"), service.get("scheduler", "wlc")))
     if host["role"] == "real_server":
-        methods = sorted({service.get("forwarding_method", "dr") for service in services
+        methods = sorted({forwarding_method(service) for service in services
                           if any(server.get("host") == name for server in service.get("real_servers", []))})
         lines.extend(REAL_SERVER_DUTY[method] for method in methods)
     return lines
@@ -188,9 +201,19 @@ def polyline(points, colour, dashed):
             % (coordinates, colour, dash, colour.lstrip("#")))
 
 
-def packet_legs(topology, nodes):
-    """(request legs, reply legs, service) for the first service, or None without one."""
+def diagrams(topology, name):
+    """(file stem, services to draw, method or None) for each diagram of a topology: one per
+    forwarding method when its services use several, else one named after the topology."""
     services = (topology.get("inventory_vars") or {}).get("lvs_virtual_services") or []
+    methods = list(dict.fromkeys(forwarding_method(service) for service in services))
+    if len(methods) <= 1:
+        return [(name, services, None)]
+    return [("%s-%s" % (name, method), [service for service in services if forwarding_method(service) == method], method)
+            for method in methods]
+
+
+def packet_legs(topology, services, nodes):
+    """(request legs, reply legs, service) for the first of services, or None without one."""
     hosts = topology["hosts"]
     directors = [name for name, host in hosts.items() if host["role"] == "director"]
     clients = [name for name, host in hosts.items() if host["role"] == "client"]
@@ -200,7 +223,7 @@ def packet_legs(topology, nodes):
     real_server = nodes[("host", service["real_servers"][0]["host"])]
     client, director = nodes[("host", clients[0])], nodes[("host", directors[0])]
     request = [tree_path(client, director), tree_path(director, real_server)]
-    if service.get("forwarding_method", "dr") in ("nat", "fullnat"):
+    if forwarding_method(service) in ("nat", "fullnat"):
         reply = [tree_path(real_server, director), tree_path(director, client)]
     else:
         reply = [tree_path(real_server, client)]
@@ -228,7 +251,7 @@ def rewrite_summary(topology, service):
     client = next(host for host in hosts.values() if host["role"] == "client")
     first = service["real_servers"][0]
     real_server = "%s:%s" % (address_of(hosts[first["host"]]), first.get("port", service["port"]))
-    method = service.get("forwarding_method", "dr")
+    method = forwarding_method(service)
     if method == "dr":
         return "director rewrites the destination MAC to %s's; the IP header is unchanged" % first["host"]
     if method == "tun":
@@ -241,18 +264,18 @@ def rewrite_summary(topology, service):
         real_server, address_of(client), address_of(director))
 
 
-def render(topology, name):
-    services = (topology.get("inventory_vars") or {}).get("lvs_virtual_services") or []
+def render(topology, name, services, method=None):
+    """The SVG of a topology with these of its services; method names them in the title."""
     hosts = topology["hosts"]
     root, nodes = build_tree(topology)
-    title = "%s.yml: %s" % (name, topology.get("description", ""))
+    title = "%s.yml%s: %s" % (name, " (%s services)" % method.upper() if method else "", topology.get("description", ""))
     width = max(place(root, 0) * SLOT_WIDTH, len(title) * 9 + MARGIN) + 2 * MARGIN
     for node in nodes.values():
         node.x += MARGIN
     lines = {host: host_lines(host, hosts[host], services) for host in hosts}
     box_heights = {host: len(content) * LINE_HEIGHT + 2 * BOX_PADDING for host, content in lines.items()}
     tops, height = row_offsets(nodes, box_heights)
-    legs = packet_legs(topology, nodes)
+    legs = packet_legs(topology, services, nodes)
     height += (60 if legs else 0) + MARGIN
     ordered = sorted(nodes.values(), key=lambda item: (item.depth, item.x))
     bus_y = {node.name: tops[node.depth] + SEGMENT_ROW_HEIGHT / 2 for node in ordered if node.kind == "segment"}
@@ -303,7 +326,7 @@ def render(topology, name):
                             extra=' font-weight="bold"' if index == 0 else ""))
     if legs:
         request, reply, service = legs
-        method = service.get("forwarding_method", "dr").upper()
+        method = forwarding_method(service).upper()
         real_server = service["real_servers"][0]["host"]
         back = "back through the director" if method in ("NAT", "FULLNAT") else "straight to the client"
         legend_y = height - MARGIN - 40
@@ -325,8 +348,23 @@ def main(argv=None):
     args = parser.parse_args(argv)
     paths = [pathlib.Path(path) for path in args.topologies] or sorted((ROOT / "lab" / "topologies").glob("*.yml"))
     output = pathlib.Path(args.output)
-    outputs = ((output / ("%s.svg" % path.stem), render(load_topology(path), path.stem)) for path in paths)
-    return sync(outputs, args.check, "stale diagrams (lab/topologies changed)")
+    outputs = []
+    for path in paths:
+        topology = load_topology(path)
+        outputs.extend((output / ("%s.svg" % stem), render(topology, path.stem, services, method))
+                       for stem, services, method in diagrams(topology, path.stem))
+    status = sync(outputs, args.check, "stale diagrams (lab/topologies changed)")
+    if args.topologies:
+        return status
+    orphans = sorted(set(output.glob("*.svg")) - set(target for target, dummy in outputs))
+    if orphans and args.check:
+        print("stale diagrams (no topology draws them any more): %s; run make docs"
+              % ", ".join(str(orphan) for orphan in orphans), file=sys.stderr)
+        return 1
+    for orphan in orphans:
+        orphan.unlink()
+        print("removed %s" % orphan)
+    return status
 
 if __name__ == "__main__":
     sys.exit(main())

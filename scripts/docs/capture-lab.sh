@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boot a lab topology as instance docs-<topology> under the big-lab lock, deploy site.yml,
-# save the director's `ipvsadm -Ln` for the mode guide and bring the lab down again.
-#   scripts/docs/capture-lab.sh nat|tun|fullnat|dr
+# save the director's `ipvsadm -Ln` for the mode guides (docs/captures/<topology>.ipvsadm-Ln.txt;
+# routed's is shown by both tun.md and fullnat.md) and bring the lab down again.
+#   scripts/docs/capture-lab.sh dr|nat|routed|ha
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 1 ] || { echo "usage: scripts/docs/capture-lab.sh TOPOLOGY" >&2; exit 2; }
