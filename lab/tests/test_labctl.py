@@ -88,7 +88,7 @@ def test_unknown_role_is_refused(tmp_path):
 
 
 def test_required_topologies_are_shipped():
-    assert {'single', 'nat', 'dr', 'tun', 'ha'} <= set(SHIPPED_TOPOLOGIES)
+    assert {'single', 'nat', 'dr', 'routed', 'ha'} <= set(SHIPPED_TOPOLOGIES)
 
 
 def test_unknown_topology_lists_the_known_ones():

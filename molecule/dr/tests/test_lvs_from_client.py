@@ -4,7 +4,7 @@
 never from the director.
 
 Everything expected is read from the inventory the lab generated (lvs_virtual_services,
-the groups, lab_nics), so the dr, nat, tun and fullnat scenarios share this file. Pages
+the groups, lab_nics), so the dr, nat and routed scenarios share this file. Pages
 name the real server that served them (the lab writes the host name into index.html).
 The director is only read: its table (ipvsadm -Sn), counters, connections and sysctls.
 
