@@ -3,7 +3,7 @@
 # run tests/bench/bench.py against it and always bring it down. BENCH_SIZES=100,1000 picks
 # the sizes; BENCH_REPEAT=n runs (a), (b) and (c) n times each and reports the median (default 3);
 # BENCH_JSON=<path> also writes the rows as JSON;
-# BENCH_PROFILE=N profiles one no-op ipvs_table run on N rules inside the VM instead.
+# BENCH_PROFILE=N profiles one ipvs_table converge from empty of N rules inside the VM instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections" ANSIBLE_ROLES_PATH="$PWD/roles"

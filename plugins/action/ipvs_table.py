@@ -10,8 +10,8 @@ on the existing connection that prints the record and the listings' digest, comp
 host's shell (the listings themselves never cross the connection), and compares them here, so
 an unchanged big table costs one SSH round trip instead of starting Python, unpacking the
 module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff
-mode, gathered, an unreadable answer - runs the module as usual, which decides and records as
-before.
+mode, gathered, an unreadable answer - runs the module, which plans, applies and records by
+itself.
 """
 
 from __future__ import absolute_import, division, print_function

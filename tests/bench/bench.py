@@ -208,7 +208,7 @@ def profile(lab, count, log):
 
     The module is kept on the VM (no pipelining, ANSIBLE_KEEP_REMOTE_FILES) and exploded, so
     what runs under the profiler is exactly what Ansible runs, arguments included. Each run
-    starts from an empty table and no record (an unchanged run no longer starts the module).
+    starts from an empty table and no record (an unchanged run does not start the module).
     """
     reset = "ipvsadm -C && rm -f %s" % MEMO_PATH
     lab.vm(reset + "; rm -rf /root/.ansible/tmp")
