@@ -272,7 +272,7 @@ def main():
     parser.add_argument("--details", help="write the per-step details (module time and RSS, operations) here")
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a), (b) and (c) each, their median reported (odd)")
     parser.add_argument("--converge", default="converge.yml", help="the playbook of steps b-d (converge_list.yml: config as a list)")
-    parser.add_argument("--profile", type=int, metavar="N", help="instead of the bench: profile a no-op ipvs_table run on N rules in the VM")
+    parser.add_argument("--profile", type=int, metavar="N", help="instead of the bench: profile an ipvs_table converge from empty on N rules in the VM")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
