@@ -59,11 +59,20 @@ VM_MEMORY_MIB = int(os.environ.get('LVS_LAB_MEMORY_MIB', '512'))
 # Five-host boots took up to 311 s in CI, with another lab booting beside them.
 BOOT_TIMEOUT = float(os.environ.get('LVS_LAB_BOOT_TIMEOUT', '900'))
 # A boot to SSH costs a guest 24 s of CPU alone and up to about 100 s while other guests boot
-# beside it (docs/lab.md). One that has burnt STUCK_BOOT_CPU_SECONDS, or two thirds of
-# BOOT_TIMEOUT, without answering is stuck: it is powered off and booted once more (a CI run
-# once lost a whole scenario to one VM that never answered).
-STUCK_BOOT_CPU_SECONDS = 240
+# beside it (docs/lab.md), on this machine: emulation costs a slower host proportionally more
+# CPU. One that has burnt STUCK_BOOT_CPU_SECONDS, or two thirds of BOOT_TIMEOUT, without
+# answering is stuck: it is powered off and booted once more (a CI run once lost a whole
+# scenario to one VM that never answered). The CPU bound follows BOOT_TIMEOUT, the one knob a
+# slow host turns up (450 s by default: room for a host three times slower than the one
+# those figures come from).
+STUCK_BOOT_CPU_SECONDS = BOOT_TIMEOUT / 2
 STUCK_BOOT_FRACTION = 2 / 3
+# Under KVM the probe kernel panics within seconds; the bound only stops one that hangs. A
+# probe cut short on a busy host would cache TCG for good, so it is generous.
+KVM_PROBE_TIMEOUT = 120
+# How long a VM or a switch has to disappear after SIGKILL: at once normally; the bound only
+# keeps a process stuck in the kernel from holding labctl forever.
+KILLED_EXIT_TIMEOUT = 60
 # VMs booting at the same time on this machine, across all lab instances (see acquire_boot_slot).
 BOOT_SLOTS = int(os.environ.get('LVS_LAB_BOOT_SLOTS', '6'))
 KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip mitigations=off '
@@ -350,7 +359,9 @@ def stop_pid(pid, grace=10.0):
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 5
+    # Gone for real before the caller reuses its files or boots the VM again (a QEMU still
+    # exiting keeps its pid file valid, and boot_host would take it for the new VM).
+    deadline = time.monotonic() + KILLED_EXIT_TIMEOUT
     while time.monotonic() < deadline and os.path.exists('/proc/%d' % pid) and not _is_zombie(pid):
         time.sleep(0.05)
 
@@ -450,7 +461,7 @@ def choose_accelerator(image):
             '-append', 'console=ttyS0 panic=-1 root=/dev/nonexistent', '-serial', 'file:' + console]
     accel = 'tcg'
     try:
-        result = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20, check=False)
+        result = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=KVM_PROBE_TIMEOUT, check=False)
         if result.returncode == 0 and 'Kernel panic' in tail(console, 40):
             accel = 'kvm'
     except subprocess.TimeoutExpired:
@@ -743,8 +754,9 @@ def _ssh_banner(port):
     try:
         with socket.create_connection(('127.0.0.1', port), timeout=2) as connection:
             # A listening sshd re-executes itself before its banner, seconds on a busy TCG
-            # guest: wait for it rather than abandon the child and start another.
-            connection.settimeout(15)
+            # guest: wait for it as long as ssh itself would, rather than abandon the child
+            # and start another.
+            connection.settimeout(SSH_CONNECT_TIMEOUT)
             return connection.recv(8).startswith(b'SSH-')
     except OSError:
         return False
