@@ -19,6 +19,19 @@ description:
   - Also the IPVS timeouts (C(ipvsadm -L --timeout)), the connection-sync daemons (C(--daemon))
     and, on request, the connection entries (C(ipvsadm -Lcn)).
   - Changes nothing; when the kernel has no IPVS table loaded it loads nothing and says so in RV(ipvs_loaded).
+  - Live, as the kernel holds them at the moment of the call - the table itself, C(active_connections) and
+    C(inactive_connections) of every real server, RV(connections) and RV(connection_count).
+  - Not live - the counters C(stats) (connections, packets and bytes in and out, as C(ipvsadm -L --stats) and
+    C(/proc/net/ip_vs_stats) show them) and the rates C(rates). The kernel counts per CPU, and only its rate
+    estimator, once every 2 seconds, adds those counts up into the figures C(ipvsadm) and this module read
+    (Linux 6.1, C(estimation_timer) in C(net/netfilter/ipvs/ip_vs_est.c)). So a read misses up to the last
+    2 seconds of traffic, and more when a loaded or emulated host runs that timer late.
+  - The rates lag further - at each 2 second update the estimator moves them only a quarter of the way towards
+    the rate of those 2 seconds, so after a change in traffic they take about 8 updates (16 seconds) to come
+    within 10 % of the new rate.
+  - To check that traffic was counted, repeat the read (C(until), C(retries), C(delay)) until the counters reach
+    at least what was sent, with a timeout generous for a slow host (a minute or two); two reads that agree
+    prove nothing, as the estimator may simply not have run between them.
 author:
   - lvs.topology contributors (@lvs-topology)
 attributes:
@@ -80,6 +93,9 @@ services:
   description:
     - The services, as M(lvs.topology.ipvs_table) gathers them, each with C(stats) and C(rates).
     - Every real server also has C(stats), C(rates), C(active_connections) and C(inactive_connections).
+    - C(stats) and C(rates) are as of the kernel's last estimator run, every 2 seconds - up to 2 seconds behind
+      the traffic (more on a loaded host), the rates also smoothed over about 16 seconds.
+      C(active_connections) and C(inactive_connections) are live.
   returned: always
   type: list
   elements: dict
@@ -119,7 +135,7 @@ sync_daemons:
   sample:
     - {state: master, mcast_interface: eth1, syncid: 1}
 connections:
-  description: Connection entries of C(ipvsadm -Lcn), at most O(connection_limit); C(expires) is in seconds.
+  description: Connection entries of C(ipvsadm -Lcn), at most O(connection_limit), live; C(expires) is in seconds.
   returned: when O(connections=true)
   type: list
   elements: dict
@@ -127,7 +143,7 @@ connections:
     - {protocol: tcp, expires: 899, state: ESTABLISHED, source: "203.0.113.5:40210",
        virtual: "192.0.2.100:80", destination: "192.0.2.11:80"}
 connection_count:
-  description: The number of connection entries in the kernel.
+  description: The number of connection entries in the kernel, live.
   returned: when O(connections=true)
   type: int
 """
