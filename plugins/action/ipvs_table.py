@@ -4,7 +4,7 @@
 """ipvs_table's action: answer an unchanged run from the host's record, else run the module.
 
 The module records, after each run that leaves the table converged, a digest of its code, the
-task's parameters and the live table (module_utils/_ipvs_memo.py). Checking that record needs
+task's parameters and the live table (module_utils/ipvs/record.py). Checking that record needs
 only the two listings and the record file, not Python on the host: this action runs one command
 on the existing connection that prints the record and the listings' digest, computed by the
 host's shell (the listings themselves never cross the connection), and compares them here, so
@@ -26,8 +26,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IPVS_PROC, TABLE_LISTINGS
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH, TableMemo, run_key, table_digest_command
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IPVS_PROC, TABLE_LISTINGS
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import MEMO_PATH, TableMemo, run_key, table_digest_command
 
 MODULE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "ipvs_table.py")
 SECTION = "@lvs-topology-ipvs-table-section@"

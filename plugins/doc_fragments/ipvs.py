@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Options and notes shared by the IPVS modules; the specs live in module_utils/_ipvs_params.py."""
+    """Options and notes shared by the IPVS modules; the specs live in module_utils/ipvs/values.py."""
 
     # Attributes and notes of the modules that change the table.
     DOCUMENTATION = r"""

@@ -150,11 +150,11 @@ connection_count:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import IpvsParseError, service_config
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
     RATE_FIELDS, STATS_FIELDS, THRESHOLD_COLUMNS, counters, parse_connections, parse_daemons, parse_timeouts,
 )
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, service_config
 
 
 def build_module():

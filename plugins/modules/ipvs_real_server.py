@@ -131,12 +131,10 @@ from collections import OrderedDict
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    MAX_PORT, DesiredService, IpvsInputError, checked_int, normalise_address, real_server_key,
-)
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import run_table_change, wait_for_drain
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
-    real_server_from_params, real_server_module_spec, validated_identity, virtual_service_from_params,
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import run_table_change, wait_for_drain
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import DesiredService, IpvsInputError, normalise_address, real_server_key
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
+    MAX_PORT, checked_int, real_server_from_params, real_server_module_spec, validated_identity, virtual_service_from_params,
 )
 
 

@@ -123,8 +123,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import run_table_change
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
     desired_service_from_params, service_module_spec, virtual_service_from_params,
 )
 

@@ -158,13 +158,12 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsInputError, plan_operations, render_diff, table_config,
-)
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import saved_after_change, thresholds_unset
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import TableMemo, module_source, run_key, table_digest
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_params import (
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost, run_table_change
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import saved_after_change, thresholds_unset
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import TableMemo, module_source, run_key, table_digest
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
     desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
 )
 

@@ -28,7 +28,7 @@ import rules
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import MEMO_PATH  # noqa: E402 (after its path)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import MEMO_PATH  # noqa: E402 (after its path)
 HOST = "target"
 LOOP_SIZE = 100
 COLUMNS = ("rules", "restore_s", "converge_s", "noop_s", "noop_changed", "one_weight_changes", "loop_s")

@@ -11,13 +11,13 @@ from collections import Counter
 
 import pytest
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService, operation_line, parse_saved_table, table_lines,
-    table_operations, with_thresholds,
-)
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
     parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds, saved_after_change,
     thresholds_unset,
+)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
+    operation_line, parse_saved_table, table_lines, table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 

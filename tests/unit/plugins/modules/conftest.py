@@ -9,14 +9,15 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host, _ipvs_host, _ipvs_memo
+from ansible_collections.lvs.topology.plugins.module_utils import _host
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs import host as ipvs_host, record as ipvs_record
 
 
 @pytest.fixture(autouse=True)
 def memo_path(monkeypatch, tmp_path):
     """ipvs_table's record of the last converged table, in a temporary directory."""
     path = str(tmp_path / "lvs-topology" / "ipvs_table.memo")
-    monkeypatch.setattr(_ipvs_memo, "MEMO_PATH", path)
+    monkeypatch.setattr(ipvs_record, "MEMO_PATH", path)
     return path
 
 
@@ -28,5 +29,5 @@ def kernel(monkeypatch):
         ipvs = True
     state = Kernel()
     monkeypatch.setattr(_host, "kernel_module_loaded", lambda name: name not in state.missing)
-    monkeypatch.setattr(_ipvs_host.IpvsHost, "ipvs_present", lambda self: state.ipvs)
+    monkeypatch.setattr(ipvs_host.IpvsHost, "ipvs_present", lambda self: state.ipvs)
     return state

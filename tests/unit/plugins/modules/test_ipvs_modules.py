@@ -14,7 +14,7 @@ import pytest
 
 from host_module_harness import ModuleFail, run_module
 
-from ansible_collections.lvs.topology.plugins.module_utils import _ipvs_host
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs import host as ipvs_host
 from ansible_collections.lvs.topology.plugins.modules import ipvs_info, ipvs_real_server, ipvs_service, ipvs_table
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -273,8 +273,8 @@ def test_drain_reports_what_remained(kernel, monkeypatch, address, port, active,
     outputs[("-Ln", "--thresholds", "-t", "192.0.2.102:80")] = captured("thresholds_one_service.txt")
     fake = FakeIpvsadm(outputs)
     clock = [1000.0]
-    monkeypatch.setattr(_ipvs_host.time, "time", lambda: clock[0])
-    monkeypatch.setattr(_ipvs_host.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    monkeypatch.setattr(ipvs_host.time, "time", lambda: clock[0])
+    monkeypatch.setattr(ipvs_host.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
     result = run_module(ipvs_real_server.main, dict(
         virtual_service=dict(address="192.0.2.102", port=80), address=address, port=port,
         state="drained", drain_timeout=2), fake)
@@ -376,7 +376,7 @@ class KernelKeepingIpvsadm(FakeIpvsadm):
 
 def test_a_change_that_took_is_recorded_without_reading_it_back(kernel, memo_path, monkeypatch):
     parsed = []
-    monkeypatch.setattr(_ipvs_host, "parse_saved_table", lambda text, parse=_ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
+    monkeypatch.setattr(ipvs_host, "parse_saved_table", lambda text, parse=ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
     fake = KernelKeepingIpvsadm()
     result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), fake)
     assert result["commands"] == ["-A -t 192.0.2.100:80 -s wrr", "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1"]
@@ -389,7 +389,7 @@ def test_a_change_that_took_is_recorded_without_reading_it_back(kernel, memo_pat
 
 def test_a_change_that_sets_thresholds_is_read_back_whole_and_parsed(kernel, memo_path, monkeypatch):
     parsed = []
-    monkeypatch.setattr(_ipvs_host, "parse_saved_table", lambda text, parse=_ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
+    monkeypatch.setattr(ipvs_host, "parse_saved_table", lambda text, parse=ipvs_host.parse_saved_table: parsed.append(text) or parse(text))
     fake = KernelKeepingIpvsadm()
     with_threshold = [dict(ONE_SERVICE[0], real_servers=[dict(address="192.0.2.11", upper_threshold=10)])]
     result = run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(with_threshold)), fake)

@@ -17,7 +17,7 @@ from host_module_harness import run_module
 from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
 
 from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule, record_check_command, split_answer
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_memo import table_digest
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import table_digest
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
 

@@ -24,13 +24,13 @@ import json
 import os
 import tempfile
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import THRESHOLDS_LINE, thresholds_unset
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import THRESHOLDS_LINE, thresholds_unset
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
 # ipvs_table's own enter the run key, so a new version of the collection plans afresh.
-PLANNING_MODULE_UTILS = ("_ipvs", "_ipvs_host", "_ipvs_listing", "_ipvs_params")
-MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils."
+PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host")
+MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils.ipvs."
 
 
 def _text(value):

@@ -1,32 +1,96 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Argument specs of the IPVS modules and the builders that turn parameters into the model.
+"""The values an IPVS rule may take, their defaults, and the parameters that build the model from them.
 
 Private to the collection: this API may change without notice.
 
-The service identity, service settings and real-server options are declared once here and
-reused by every module, at the top level (ipvs_service, ipvs_real_server) and inside lists
-and dicts (real_servers, virtual_service, ipvs_table's config), where each item is checked
-against the same spec by _validated so an error names the item it is in.
+The schedulers, flags, protocols, methods and ranges ipvsadm and the kernel accept, the checks
+of a number and a persistence netmask, and the argument specs of the IPVS modules with the
+builders that turn parameters into the model. The service identity, service settings and
+real-server options are declared once here and reused by every module, at the top level
+(ipvs_service, ipvs_real_server) and inside lists and dicts (real_servers, virtual_service,
+ipvs_table's config), where each item is checked against the same spec by _validated so an
+error names the item it is in.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 from collections import OrderedDict
 
 from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_int, check_type_list, check_type_str,
 )
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    ALL_SCHEDULER_FLAGS, DEFAULT_SCHEDULER, FAMILIES, FORWARDING_METHODS, MAX_FWMARK, MAX_PERSISTENCE_TIMEOUT,
-    MAX_PORT, MAX_THRESHOLD, MAX_WEIGHT, PERSISTENCE_ENGINES, PROTOCOLS, SCHEDULER_FLAGS, SCHEDULERS,
-    TUNNEL_CHECKSUMS, TUNNEL_TYPES, DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService,
-    address_family, checked_int, normalise_address, normalise_netmask,
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
+    DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService, address_family, normalise_address,
 )
+
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
+DEFAULT_SCHEDULER = "wlc"
+# Only sh and mh take flags; the order is the one ipvsadm prints them in.
+SCHEDULER_FLAGS = {
+    "sh": ("sh-fallback", "sh-port"),
+    "mh": ("mh-fallback", "mh-port"),
+}
+ALL_SCHEDULER_FLAGS = ("sh-fallback", "sh-port", "mh-fallback", "mh-port")
+PROTOCOLS = ("tcp", "udp", "sctp", "fwmark")
+FAMILIES = ("ipv4", "ipv6")
+PERSISTENCE_ENGINES = ("sip",)
+FORWARDING_METHODS = ("dr", "nat", "tun")
+TUNNEL_TYPES = ("ipip", "gue", "gre")
+TUNNEL_CHECKSUMS = ("nocsum", "csum", "remcsum")
+
+MAX_PORT = 65535
+MAX_FWMARK = 4294967295
+MAX_WEIGHT = 65535
+MAX_THRESHOLD = 2147483647
+# ipvsadm refuses persistence timeouts above 31 days.
+MAX_PERSISTENCE_TIMEOUT = 86400 * 31
+# The persistence granularity the kernel uses when none is given (one client address).
+FULL_IPV4_NETMASK = "255.255.255.255"
+FULL_IPV6_PREFIX = 128
+
+DEFAULT_SERVICE_SETTINGS = ServiceSettings(DEFAULT_SCHEDULER, (), 0, None, None, False)
+
+
+def checked_int(value, what, minimum, maximum):
+    """Return value as an int within [minimum, maximum] or raise one sentence."""
+    if isinstance(value, bool):
+        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
+    try:
+        number = int(str(value).strip(), 10)
+    except (TypeError, ValueError):
+        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
+    if not minimum <= number <= maximum:
+        raise IpvsInputError("%s must be from %d to %d, got %d." % (what, minimum, maximum, number))
+    return number
+
+
+def normalise_netmask(value, family):
+    """Persistence granularity: a dotted IPv4 mask (or prefix length) / an IPv6 prefix length.
+
+    Returns None for the kernel's default (one client address), so defaults compare equal.
+    """
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if family == "ipv6":
+        prefix = checked_int(text, "persistence_netmask for an IPv6 service (a prefix length)", 1, 128)
+        return None if prefix == FULL_IPV6_PREFIX else prefix
+    if text.isdigit():
+        prefix = checked_int(text, "persistence_netmask prefix length", 0, 32)
+        mask = str(ipaddress.IPv4Network(u"0.0.0.0/%d" % prefix).netmask)
+    else:
+        try:
+            mask = str(ipaddress.IPv4Address(u"%s" % text))
+        except ValueError:
+            raise IpvsInputError("persistence_netmask %r is not an IPv4 netmask such as 255.255.255.0." % (value,))
+    return None if mask == FULL_IPV4_NETMASK else mask
+
 
 SERVICE_IDENTITY_SPEC = dict(
     protocol=dict(type="str", default="tcp", choices=list(PROTOCOLS)),

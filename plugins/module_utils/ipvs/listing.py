@@ -5,7 +5,7 @@
 
 Private to the collection: this API may change without notice.
 
-The rules themselves are read from the save format (see _ipvs.py); these listings carry
+The rules themselves are read from the save format (see saveformat.py); these listings carry
 what -Sn does not print: counters, rates, thresholds and connection counts.
 """
 
@@ -16,9 +16,8 @@ __metaclass__ = type
 import re
 from collections import Counter, OrderedDict
 
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsParseError, Operation, VirtualService, operation_line, parse_fwmark, real_server_key, split_address_port,
-)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, VirtualService, real_server_key, split_address_port
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import operation_line, parse_fwmark
 
 LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 STATS_FIELDS = ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")

@@ -15,12 +15,13 @@ import time
 from collections import OrderedDict
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE, ensure_kernel_module, run_checked
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs import (
-    IpvsInputError, IpvsParseError, apply_to_table, operation_line, operation_words, parse_saved_table, plan_operations, render_diff,
-    table_lines, with_thresholds,
-)
-from ansible_collections.lvs.topology.plugins.module_utils._ipvs_listing import (
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
     THRESHOLD_COLUMNS, counters, parse_listing, real_server_thresholds,
+)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, IpvsParseError
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import apply_to_table, plan_operations, render_diff
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
+    operation_line, operation_words, parse_saved_table, table_lines, with_thresholds,
 )
 
 IPVS_PROC = "/proc/net/ip_vs"
