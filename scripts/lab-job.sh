@@ -25,10 +25,16 @@ rm -f "$digest"
 if [ "$result" = FAILED ]; then
   echo "==== $job FAILED after ${elapsed}s; last 150 lines of $log:"
   tail -n 150 "$log"
-  # CI shows only the end of make test's output: keep the few lines that say what failed
-  # (the failing task or test, its message) for scripts/test-all.sh to print last.
-  grep -aE 'fatal:|FAILED|failed=[1-9]|Error|error:|assert|msg' "$log" | grep -av 'failed=0' \
-    | cut -c1-300 | tail -n 6 > "$digest"
+  # CI shows only the end of make test's output: keep the few lines that say what failed for
+  # scripts/test-all.sh to print last - pytest's summary line of each failed test (with its
+  # assertion), the first failed Ansible task with the start of its message, and the
+  # Molecule step that failed.
+  plain=$(sed -e 's/\x1b\[[0-9;]*m//g' "$log")
+  {
+    grep -aE '(FAILED|ERROR) [^ ]+::[^ ]+' <<< "$plain" | head -n 5
+    awk '/TASK \[/ { task = $0 } /fatal: \[|failed: \[/ { print task; print; for (i = 0; i < 3 && (getline line) > 0; i++) print line; exit }' <<< "$plain"
+    grep -aE 'Executed: Failed' <<< "$plain" | head -n 2
+  } | cut -c1-300 > "$digest"
 fi
 printf '%-22s %-7s %5ss\n' "$job" "$result" "$elapsed" | tee -a .build/logs/lab-tests.summary
 [ "$result" = passed ]
