@@ -153,63 +153,20 @@ diff:
   type: dict
 """
 
-import json
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost, run_table_change
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import saved_after_change, thresholds_unset
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import table_config
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import TableMemo, module_source, run_key, table_digest
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
-    desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
-)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import config_items, desired_table, table_module_spec
 
 
 def build_module():
-    return AnsibleModule(
-        argument_spec=dict(
-            config=dict(type="jsonarg", default=[]),
-            state=dict(type="str", default="merged", choices=["merged", "replaced", "overridden", "deleted", "gathered"]),
-        ),
-        supports_check_mode=True,
-    )
-
-
-def config_items(config):
-    """The config list, whether it came as a list or as JSON text (jsonarg hands over text)."""
-    if isinstance(config, (str, bytes)):
-        try:
-            config = json.loads(config)
-        except ValueError as error:
-            raise IpvsInputError("config is neither a list of services nor JSON text of one (%s)." % error)
-    if not isinstance(config, list):
-        raise IpvsInputError("config must be a list of services, got %s." % type(config).__name__)
-    return config
-
-
-def desired_table(config, state, have):
-    """(desired services, services to delete) for the state; raise on the first bad item."""
-    desired, absent, seen = [], [], set()
-    for position, item in enumerate(config):
-        where = "config[%d]" % position
-        params = validated_service_item(item, where)
-        try:
-            if state == "deleted":
-                absent.append(virtual_service_from_params(params))
-                continue
-            want = desired_service_from_params(params, have, where, merge=state == "merged", purge_default=state != "merged")
-        except IpvsInputError as error:
-            raise in_item(where, error)
-        if want.service in seen:
-            raise IpvsInputError("%s repeats the service %s; list each service once." % (where, want.service.label()))
-        seen.add(want.service)
-        desired.append(want)
-    if state == "deleted" and not config:
-        absent = list(have)
-    return desired, absent
+    return AnsibleModule(supports_check_mode=True, **table_module_spec())
 
 
 def plan_table(params, have):

@@ -30,7 +30,8 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat impor
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
 # ipvs_table's own enter the run key, so a new version of the collection plans afresh.
-PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host")
+# resource turns ipvs_table's config into the desired services.
+PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host", "resource")
 MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils.ipvs."
 
 
