@@ -102,9 +102,13 @@ def test_parsed_of_rendered_is_the_same_table(config, fragment):
 
 
 def test_rendered_is_complete_and_ordered():
-    config = [dict(protocol="fwmark", fwmark=3000000000, real_servers=[dict(address="192.0.2.12", upper_threshold=9)]),
-              dict(address="192.0.2.100", port=80, real_servers=[dict(address="192.0.2.12", lower_threshold=1, upper_threshold=2),
-                                                                dict(address="192.0.2.11")])]
+    config = [
+        dict(protocol="fwmark", fwmark=3000000000, real_servers=[dict(address="192.0.2.12", upper_threshold=9)]),
+        dict(address="192.0.2.100", port=80, real_servers=[
+            dict(address="192.0.2.12", lower_threshold=1, upper_threshold=2),
+            dict(address="192.0.2.11"),
+        ]),
+    ]
     assert rendered_lines(config) == [
         "# lvs.topology rules v1",
         "-A -f 3000000000 -s wlc",
