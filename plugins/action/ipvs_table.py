@@ -12,6 +12,11 @@ an unchanged big table costs one SSH round trip instead of starting Python, unpa
 module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff
 mode, gathered, an unreadable answer - runs the module, which plans, applies and records by
 itself.
+
+The states rendered and parsed are answered here, on the controller, from the task's
+parameters with the module's own code (module_utils/ipvs/resource.py): they read nothing
+from the host, so the action never connects to it for them - a pipeline can render a table
+for review without reaching, or even having, a director.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +32,9 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IPVS_PROC, TABLE_LISTINGS
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import MEMO_PATH, TableMemo, run_key, table_digest_command
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import OFFLINE_STATES, offline_result, table_module_spec
 
 MODULE_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "ipvs_table.py")
 SECTION = "@lvs-topology-ipvs-table-section@"
@@ -78,6 +85,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
+        if self._task.args.get("state") in OFFLINE_STATES:
+            result.update(self._answer_offline())
+            return result
         if self._answered_by_record():
             result.update(changed=False, commands=[], memo_hit=True)
             return result
@@ -86,6 +96,15 @@ class ActionModule(ActionBase):
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
+
+    def _answer_offline(self):
+        """rendered or parsed: the parameters checked as the module checks them (a bad one
+        raises AnsibleActionFail), then answered here; nothing runs on the host."""
+        dummy, args = self.validate_argument_spec(**table_module_spec())
+        try:
+            return offline_result(args)
+        except IpvsInputError as error:
+            return dict(failed=True, changed=False, msg=str(error))
 
     def _answered_by_record(self):
         """True when the host's record says this task, on this live table, changes nothing."""

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: ipvs_table
-short_description: Manage the whole IPVS table as a resource (merged, replaced, overridden, deleted, gathered)
+short_description: Manage the whole IPVS table as a resource (merged, replaced, overridden, deleted, gathered, rendered, parsed)
 version_added: 0.1.0
 description:
   - The resource-module pattern of ansible.netcommon applied to the kernel's IPVS table - O(config)
@@ -31,6 +31,18 @@ description:
     the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
     returns "no change" without starting Python on the host; otherwise, and always in diff mode or
     with V(gathered), the module runs as usual.
+  - V(rendered) and V(parsed) convert between O(config) and the collection's rules format, a whole
+    table as the save-format lines C(ipvsadm -R) reads, complete (every real server's thresholds as
+    C(-x) and C(-y), which C(ipvsadm --save) cannot print, and every fwmark as its unsigned number,
+    which C(ipvsadm --save) prints above 2147483647 as a negative number it cannot read back) and in
+    a fixed order (byte order, every C(-A) line before every C(-a) line), after a first line
+    C(# lvs.topology rules v1). The action plugin computes both on the controller with the module's
+    own code; it never connects to the host, and nothing on any host is read or changed.
+  - C(ipvsadm -R) stops at the comment line, so rules text loads into a kernel through
+    C(ipvsadm-restore), which drops lines starting with C(#) but flushes the table first, or
+    C(grep -v '^#' | ipvsadm -R). The collection applies a table through this module instead, from
+    the config that V(parsed) returns - planned against the live table and changed in place.
+    C(docs/ipvs-modules.md) has the format and what ipvsadm 1.31 accepts of it.
 author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
@@ -42,7 +54,11 @@ options:
         C(address), C(port), C(fwmark), C(family), C(scheduler), C(scheduler_flags),
         C(persistence_timeout), C(persistence_netmask), C(persistence_engine), C(one_packet),
         C(real_servers) and C(purge_real_servers) - with the meanings documented there.
-      - A service listed twice is refused. RV(gathered) returns the live table in this shape.
+      - A service listed twice is refused. RV(gathered) and RV(parsed) return a table in this shape.
+      - With O(state=rendered), the table to render - the one O(state=overridden) would make of an
+        empty table, so real-server items with C(state=absent) are left out and those with
+        C(state=drained) get weight 0. It is checked exactly as for the states that change the table.
+      - Does not apply with O(state=parsed).
       - The list may also be given as JSON text (the list through the C(to_json) filter), which big
         tables should do - Ansible then carries one string instead of a structure of tens of
         thousands of values through templating, the module payload, argument checking and the
@@ -50,6 +66,18 @@ options:
         director role passes its table this way.
     type: jsonarg
     default: []
+  running_config:
+    description:
+      - This option is used only with O(state=parsed), which requires it.
+      - A table as text - the collection's rules format (as RV(rendered) returns it, joined by
+        newlines), or the output of C(ipvsadm -Sn) (C(ipvsadm --save -n)), whose negative fwmarks are
+        read as the unsigned marks they stand for. Addresses and ports must be numeric, so
+        C(ipvsadm --save) without C(-n) is refused at its first named host or port.
+      - Blank lines and lines starting with C(#) are skipped; a C(# lvs.topology rules) header of
+        another version than C(v1) is refused.
+      - Checked as strictly as O(config) - an unknown option, a service or real server given twice,
+        or a value O(config) would refuse fails the task with one sentence naming the line or service.
+    type: str
   state:
     description:
       - V(merged) adds the services and real servers of O(config) and changes the options they set;
@@ -61,8 +89,13 @@ options:
       - V(deleted) deletes the listed services (only the identity keys are needed), or every
         service when O(config) is empty.
       - V(gathered) changes nothing and returns the live table in RV(gathered).
+      - V(rendered) returns the table O(config) describes in the rules format, in RV(rendered),
+        without a host - nothing on any host is read or changed and no connection is made.
+      - V(parsed) returns the config of the table in O(running_config), in RV(parsed), without a
+        host. Given to this module with O(state=overridden), that config makes the table exactly
+        the one the text describes.
     type: str
-    choices: [merged, replaced, overridden, deleted, gathered]
+    choices: [merged, replaced, overridden, deleted, gathered, rendered, parsed]
     default: merged
 seealso:
   - module: lvs.topology.ipvs_service
@@ -109,6 +142,40 @@ EXAMPLES = r"""
 - name: Delete every service
   lvs.topology.ipvs_table:
     state: deleted
+
+- name: Render the table a config describes, on the controller, for a reviewer to read
+  lvs.topology.ipvs_table:
+    state: rendered
+    config:
+      - protocol: fwmark
+        fwmark: 3000000000
+        real_servers:
+          - address: 192.0.2.11
+            upper_threshold: 1000
+            lower_threshold: 800
+  register: desired
+  # desired.rendered:
+  #   - "# lvs.topology rules v1"
+  #   - "-A -f 3000000000 -s wlc"
+  #   - "-a -f 3000000000 -r 192.0.2.11:0 -g -w 1 -x 1000 -y 800"
+
+- name: Write the rules to a file the change is reviewed in
+  ansible.builtin.copy:
+    content: "{{ desired.rendered | join('\n') }}\n"
+    dest: "rules/{{ inventory_hostname }}.rules"
+    mode: "0644"
+  delegate_to: localhost
+
+- name: Read rules text (or ipvsadm -Sn output) back into config
+  lvs.topology.ipvs_table:
+    state: parsed
+    running_config: "{{ lookup('ansible.builtin.file', 'rules/' ~ inventory_hostname ~ '.rules') }}"
+  register: reviewed
+
+- name: Make the table exactly the reviewed rules
+  lvs.topology.ipvs_table:
+    state: overridden
+    config: "{{ reviewed.parsed }}"
 """
 
 RETURN = r"""
@@ -141,6 +208,42 @@ gathered:
           weight: 1
           upper_threshold: 0
           lower_threshold: 0
+rendered:
+  description:
+    - The table O(config) describes in the collection's rules format, one line an item - first
+      C(# lvs.topology rules v1), then the C(-A) and C(-a) lines in byte order, thresholds and
+      unsigned fwmarks included. Joined with newlines it is a rules file.
+  returned: when O(state=rendered)
+  type: list
+  elements: str
+  sample:
+    - "# lvs.topology rules v1"
+    - -A -f 3000000000 -s wlc
+    - -A -t 192.0.2.100:80 -s wrr -p 20
+    - -a -f 3000000000 -r 192.0.2.11:0 -g -w 1 -x 1000 -y 800
+    - -a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1
+parsed:
+  description:
+    - The table of O(running_config) in the shape of O(config), with every option filled in, in the
+      order of the text's C(-A) lines; fwmarks are unsigned.
+  returned: when O(state=parsed)
+  type: list
+  elements: dict
+  sample:
+    - protocol: fwmark
+      fwmark: 3000000000
+      family: ipv4
+      scheduler: wlc
+      scheduler_flags: []
+      persistence_timeout: 0
+      one_packet: false
+      real_servers:
+        - address: 192.0.2.11
+          port: 0
+          forwarding_method: dr
+          weight: 1
+          upper_threshold: 1000
+          lower_threshold: 800
 memo_hit:
   description:
     - True when the record of the last converged run answered this one, so nothing was planned.
@@ -153,7 +256,6 @@ diff:
   type: dict
 """
 
-import json
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
@@ -163,53 +265,13 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import s
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import TableMemo, module_source, run_key, table_digest
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
-    desired_service_from_params, in_item, validated_service_item, virtual_service_from_params,
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import (
+    OFFLINE_STATES, check_state_options, config_items, desired_table, offline_result, table_module_spec,
 )
 
 
 def build_module():
-    return AnsibleModule(
-        argument_spec=dict(
-            config=dict(type="jsonarg", default=[]),
-            state=dict(type="str", default="merged", choices=["merged", "replaced", "overridden", "deleted", "gathered"]),
-        ),
-        supports_check_mode=True,
-    )
-
-
-def config_items(config):
-    """The config list, whether it came as a list or as JSON text (jsonarg hands over text)."""
-    if isinstance(config, (str, bytes)):
-        try:
-            config = json.loads(config)
-        except ValueError as error:
-            raise IpvsInputError("config is neither a list of services nor JSON text of one (%s)." % error)
-    if not isinstance(config, list):
-        raise IpvsInputError("config must be a list of services, got %s." % type(config).__name__)
-    return config
-
-
-def desired_table(config, state, have):
-    """(desired services, services to delete) for the state; raise on the first bad item."""
-    desired, absent, seen = [], [], set()
-    for position, item in enumerate(config):
-        where = "config[%d]" % position
-        params = validated_service_item(item, where)
-        try:
-            if state == "deleted":
-                absent.append(virtual_service_from_params(params))
-                continue
-            want = desired_service_from_params(params, have, where, merge=state == "merged", purge_default=state != "merged")
-        except IpvsInputError as error:
-            raise in_item(where, error)
-        if want.service in seen:
-            raise IpvsInputError("%s repeats the service %s; list each service once." % (where, want.service.label()))
-        seen.add(want.service)
-        desired.append(want)
-    if state == "deleted" and not config:
-        absent = list(have)
-    return desired, absent
+    return AnsibleModule(supports_check_mode=True, **table_module_spec())
 
 
 def plan_table(params, have):
@@ -251,6 +313,14 @@ def record_when_converged(memo, listings_before, purge_other_services):
 def main():
     module = build_module()
     state = module.params["state"]
+    try:
+        check_state_options(module.params)
+        if state in OFFLINE_STATES:
+            # The action plugin answers these on the controller; run here, the module still
+            # needs neither ipvsadm nor the table.
+            module.exit_json(**offline_result(module.params))
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
     host = IpvsHost(module)
     listings = host.read_listings()
     if state == "gathered":

@@ -14,4 +14,7 @@ Private to the collection: this API may change without notice.
 - listing: the ``ipvsadm -L`` listings (counters, rates, thresholds, connections, daemons).
 - host: ipvsadm on the host: reading the table, applying operations, undoing a failure.
 - record: the record of the last converged table, which lets an unchanged run skip planning.
+- rules: the collection's rules format, a whole table as complete, ordered save-format text.
+- resource: ipvs_table's parameters, its config as desired services, and the states rendered
+  and parsed, which need no host.
 """

@@ -25,11 +25,13 @@ import os
 import tempfile
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import THRESHOLDS_LINE, thresholds_unset
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import in_record_order
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
 # ipvs_table's own enter the run key, so a new version of the collection plans afresh.
-PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host")
+# resource turns ipvs_table's config into the desired services.
+PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host", "resource")
 MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils.ipvs."
 
 
@@ -64,18 +66,18 @@ def table_digest(saved, thresholds=None):
     """Digest of the live table as read: the save format (-Sn) and the thresholds of the
     -Ln --thresholds listing when any real server has some.
 
-    The -Sn lines are taken in sorted order, which is how the module can record, after a
-    change, the table it planned without reading it back (ipvsadm lists services in the
-    kernel's hash order). thresholds None means "known to have none". Were the kernel's table
-    ever not what was recorded, the next run's digest differs and that run plans afresh: the
-    record is never trusted beyond what the next read shows.
+    The -Sn lines are taken in sorted order (in_record_order), which is how the module can
+    record, after a change, the table it planned without reading it back (ipvsadm lists
+    services in the kernel's hash order). thresholds None means "known to have none". Were
+    the kernel's table ever not what was recorded, the next run's digest differs and that
+    run plans afresh: the record is never trusted beyond what the next read shows.
     """
     if thresholds is None or thresholds_unset(thresholds):
         listed = b""
     else:
         # ActiveConn and InActConn move with traffic; they are not the table.
         listed = _text(THRESHOLDS_LINE.sub(r"\1", thresholds))
-    lines = "".join(sorted(line + "\n" for line in saved.splitlines()))
+    lines = "".join(line + "\n" for line in in_record_order(saved.splitlines()))
     return hashlib.sha256(_text(lines) + b"\0" + listed).hexdigest()
 
 

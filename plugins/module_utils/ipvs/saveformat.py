@@ -18,7 +18,7 @@ __metaclass__ = type
 from collections import OrderedDict
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
-    SERVICE_SWITCH, IpvsParseError, Operation, RealServer, ServiceEntry, ServiceSettings, VirtualService,
+    SERVICE_SWITCH, IpvsInputError, IpvsParseError, Operation, RealServer, ServiceEntry, ServiceSettings, VirtualService,
     address_family, join_address_port, real_server_key, split_address_port,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import MAX_FWMARK, SCHEDULER_FLAGS, TUNNEL_TYPES, normalise_netmask
@@ -97,6 +97,14 @@ def table_lines(table, services=None):
     return [operation_line(operation) for operation in table_operations(table, services)]
 
 
+def in_record_order(lines):
+    """Save-format lines in byte order, which is independent of the kernel's hash order and
+    still restorable: every -A line sorts before every -a line ('A' < 'a'). The table record
+    digests the live table in this order (the host's LC_ALL=C sort orders these ASCII lines
+    alike), and the rules format is written in it."""
+    return sorted(lines)
+
+
 # ---------------------------------------------------------------------------
 # Parsing the save format (ipvsadm -Sn), strictly.
 # ---------------------------------------------------------------------------
@@ -108,11 +116,23 @@ def _take_value(words, index, option):
 
 
 def parse_fwmark(text):
-    """ipvsadm 1.31 prints marks with %d, so marks above 2147483647 come out negative ("-f -1")."""
+    """ipvsadm 1.31 prints marks with %d, so marks above 2147483647 come out negative ("-f -1");
+    both spellings of a mark from 1 to 4294967295 are read as the unsigned mark, nothing else."""
     digits = text[1:] if text.startswith("-") else text
     if not digits.isdigit():
         raise IpvsParseError("cannot read fwmark %r" % text)
-    return int(text) & MAX_FWMARK
+    mark = int(text)
+    if not -(MAX_FWMARK + 1) // 2 <= mark <= MAX_FWMARK or mark == 0:
+        raise IpvsParseError("fwmark %s is out of range: a mark is 1 to %d, which ipvsadm --save prints above 2147483647 "
+                             "as a negative number down to -2147483648" % (text, MAX_FWMARK))
+    return mark & MAX_FWMARK
+
+
+def _number(words, index, option):
+    value = _take_value(words, index, option)
+    if not value.isdigit():
+        raise IpvsParseError("option %s has a non-numeric value %r" % (option, value))
+    return int(value)
 
 
 def parse_service_words(words):
@@ -140,10 +160,13 @@ def _parse_service_settings(service, words):
             scheduler = _take_value(words, index, word)
             index += 2
         elif word == "-p":
-            timeout = int(_take_value(words, index, word))
+            timeout = _number(words, index, word)
             index += 2
         elif word == "-M":
-            netmask = normalise_netmask(_take_value(words, index, word), service.family)
+            try:
+                netmask = normalise_netmask(_take_value(words, index, word), service.family)
+            except IpvsInputError as error:
+                raise IpvsParseError(str(error).rstrip("."))
             index += 2
         elif word == "--pe":
             engine = _take_value(words, index, word)
@@ -158,6 +181,10 @@ def _parse_service_settings(service, words):
             raise IpvsParseError("unknown token %r in a service line" % word)
     if scheduler is None:
         raise IpvsParseError("service %s has no scheduler" % service.label())
+    # ipvsadm -S prints -M only with -p; without persistence a netmask would mean nothing
+    # and be lost in the config, so it is refused rather than dropped.
+    if "-M" in words and not timeout:
+        raise IpvsParseError("-M (persistence netmask) needs -p (persistence)")
     for flag in flags:
         if flag not in SCHEDULER_FLAGS.get(scheduler, ()):
             raise IpvsParseError("unknown scheduler flag %r for scheduler %s" % (flag, scheduler))
@@ -178,10 +205,7 @@ def _parse_real_server(words):
             values["forwarding_method"] = FORWARDING_BY_SWITCH[word]
             index += 1
         elif word in numeric:
-            value = _take_value(words, index, word)
-            if not value.isdigit():
-                raise IpvsParseError("option %s has a non-numeric value %r" % (word, value))
-            values[numeric[word]] = int(value)
+            values[numeric[word]] = _number(words, index, word)
             index += 2
         elif word == "--tun-type":
             values["tunnel_type"] = _take_value(words, index, word)
@@ -193,15 +217,27 @@ def _parse_real_server(words):
             index += 1
         else:
             raise IpvsParseError("unknown token %r in a real-server line" % word)
-    if values["forwarding_method"] == "tun" and values["tunnel_type"] is None:
-        values["tunnel_type"] = "ipip"
+    # ipvsadm refuses these combinations itself (process_options, tunnel_opt_check); refused
+    # here too, since the config of a real server has no place for them.
+    tunnel_options = [values[name] for name in ("tunnel_type", "tunnel_port", "tunnel_checksum") if values[name] is not None]
+    if values["forwarding_method"] != "tun":
+        if tunnel_options:
+            raise IpvsParseError("tunnel options (--tun-...) need tunnelling (-i)")
+        return RealServer(address=address, port=port, **values)
+    values["tunnel_type"] = values["tunnel_type"] or "ipip"
+    if values["tunnel_port"] is not None and values["tunnel_type"] != "gue":
+        raise IpvsParseError("--tun-port applies only to --tun-type gue")
+    if values["tunnel_checksum"] is not None and values["tunnel_type"] == "ipip":
+        raise IpvsParseError("the checksum options (--tun-nocsum, --tun-csum, --tun-remcsum) apply only to --tun-type gue or gre")
     return RealServer(address=address, port=port, **values)
 
 
-def parse_saved_table(text):
+def parse_saved_table(text, source="ipvsadm -Sn"):
     """Parse ``ipvsadm -Sn`` output into an OrderedDict VirtualService -> ServiceEntry.
 
-    Strict: an unknown token raises IpvsParseError naming it, it is never dropped.
+    Strict: an unknown token raises IpvsParseError naming it, it is never dropped, and a
+    service or real server given twice is refused rather than the later line winning. source
+    names the text in messages.
     """
     table = OrderedDict()
     # Every real-server line repeats its service's selector; read each selector once.
@@ -212,20 +248,26 @@ def parse_saved_table(text):
             continue
         try:
             if words[0] not in ("-A", "-a"):
-                raise IpvsParseError("unknown command %r" % words[0])
+                raise IpvsParseError("unknown command %r (a saved table has only -A and -a lines)" % words[0])
             selector = tuple(words[1:4] if words[1:2] == ["-f"] and words[3:4] == ["-6"] else words[1:3])
             if selector not in selectors:
                 selectors[selector] = parse_service_words(words[1:])
             service, index = selectors[selector]
             if words[0] == "-A":
+                if service in table:
+                    raise IpvsParseError("%s is added a second time" % service.label())
                 table[service] = ServiceEntry(_parse_service_settings(service, words[1 + index:]))
             else:
                 if service not in table:
                     raise IpvsParseError("real server for %s before its service" % service.label())
                 real_server = _parse_real_server(words[1 + index:])
-                table[service].real_servers[real_server_key(real_server)] = real_server
+                key = real_server_key(real_server)
+                if key in table[service].real_servers:
+                    raise IpvsParseError("real server %s is added to %s a second time" % (
+                        join_address_port(*key), service.label()))
+                table[service].real_servers[key] = real_server
         except IpvsParseError as error:
-            raise IpvsParseError("ipvsadm -Sn line %d (%s): %s" % (number, line.strip(), error))
+            raise IpvsParseError("%s line %d (%s): %s" % (source, number, line.strip(), error))
     return table
 
 

@@ -16,8 +16,9 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
     thresholds_unset,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import table_digest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
-    operation_line, parse_saved_table, table_lines, table_operations, with_thresholds,
+    in_record_order, operation_line, parse_saved_table, table_lines, table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -118,12 +119,31 @@ def test_connections_timeouts_and_daemons():
     ("-A -t 192.0.2.1:http -s wlc\n", "cannot read address:port '192.0.2.1:http'"),
     ("-A -t 192.0.2.1:80 -s\n", "option -s has no value"),
     ("-A -q 192.0.2.1:80 -s wlc\n", "unknown service selector '-q'"),
+    ("-A -f 4294967296 -s rr\n", "fwmark 4294967296 is out of range"),
+    ("-A -f -2147483649 -s rr\n", "fwmark -2147483649 is out of range"),
+    ("-A -t 192.0.2.1:80 -s wlc -p 1d\n", "option -p has a non-numeric value '1d'"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-A -t 192.0.2.1:80 -s rr\n", "tcp 192.0.2.1:80 is added a second time"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 1\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 2\n",
+     "real server 192.0.2.11:80 is added to tcp 192.0.2.1:80 a second time"),
+    # What a config has no place for is refused, never dropped.
+    ("-A -t 192.0.2.1:80 -s wlc -M 255.255.255.0\n", "-M (persistence netmask) needs -p"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -m -w 1 --tun-type ipip\n", "tunnel options (--tun-...) need tunnelling (-i)"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -i -w 1 --tun-type gre --tun-port 1\n", "--tun-port applies only to --tun-type gue"),
+    ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -i -w 1 --tun-nocsum\n", "apply only to --tun-type gue or gre"),
 ])
 def test_the_save_parser_is_strict(text, message):
     with pytest.raises(IpvsParseError) as error:
         parse_saved_table(text)
     assert message in str(error.value)
-    assert "line " in str(error.value)
+    assert str(error.value).startswith("ipvsadm -Sn line ")
+
+
+def test_in_record_order_puts_services_first_and_is_the_records_order():
+    lines = table_lines(parse_saved_table(SAVED))
+    ordered = in_record_order(lines)
+    assert ordered == sorted(lines)
+    assert ordered.index(next(line for line in ordered if line.startswith("-a"))) == sum(1 for line in lines if line.startswith("-A"))
+    assert table_digest("\n".join(reversed(lines))) == table_digest("\n".join(ordered))
 
 
 @pytest.mark.parametrize("parse, text", [

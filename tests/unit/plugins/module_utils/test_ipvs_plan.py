@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import apply_to_table, plan_operations, render_diff
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import operation_line, parse_saved_table, table_lines
-from ansible_collections.lvs.topology.plugins.modules.ipvs_table import desired_table
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import desired_table
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import cases
 
 PLAN_CASES = cases("plan_cases.yml")

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ipvs_table's action: the record the module wrote answers a rerun without running the module."""
+"""ipvs_table's action: the record the module wrote answers a rerun without running the module,
+and the states rendered and parsed are answered on the controller, never touching the host."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,7 +14,8 @@ import subprocess
 from unittest import mock
 
 import pytest
-from host_module_harness import run_module
+from ansible.errors import AnsibleActionFail
+from host_module_harness import ModuleFail, run_module
 from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
 
 from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule, record_check_command, split_answer
@@ -134,3 +136,94 @@ def test_the_hosts_digest_is_the_modules(memo_path, thresholds):
         changed[("-Ln", "--thresholds")] = listings[("-Ln", "--thresholds")].replace("100        50 ", "100        51 ")
         assert changed != listings
         assert split_answer(host_answer(memo_path, changed)["stdout"])[1] not in (answer[1], table_digest(listings[("-Sn",)]))
+
+
+def unreachable_host_action(args, check_mode=False):
+    """The action of a task whose host must not be touched: running anything there, or
+    sending the module, fails the test; the connection records any call."""
+    task = mock.MagicMock(args=args, diff=False, async_val=0, check_mode=check_mode, action="lvs.topology.ipvs_table")
+    connection = mock.MagicMock(has_native_async=False)
+    connection._shell.tmpdir = None
+    action = ActionModule(task, connection, mock.MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    action._low_level_execute_command = mock.Mock(side_effect=AssertionError("ran a command on the host"))
+    action._execute_module = mock.Mock(side_effect=AssertionError("sent the module to the host"))
+    return action, connection
+
+
+def module_answer(args):
+    """The module's own answer to the same task, with no ipvsadm on its host at all."""
+    fake = FakeIpvsadm()
+    try:
+        result = run_module(ipvs_table.main, args, fake, binaries=())
+    except ModuleFail as failure:
+        result = dict(failure.result, failed=True)
+    assert fake.calls == []
+    return result
+
+
+RULES = "\n".join([
+    "# lvs.topology rules v1",
+    "-A -f 4294967295 -s rr",
+    "-A -t [2001:db8::100]:443 -s wlc -p 120 -M 64",
+    "-a -f 4294967295 -r 192.0.2.11:0 -g -w 1 -x 100 -y 50",
+    "-a -t [2001:db8::100]:443 -r 203.0.113.14:443 -i -w 2 --tun-type gue --tun-port 6080 --tun-csum",
+]) + "\n"
+
+
+@pytest.mark.parametrize("args", [
+    dict(state="rendered", config=json.dumps(ONE_SERVICE)),
+    dict(state="rendered", config=ONE_SERVICE),
+    dict(state="parsed", running_config=RULES),
+    dict(state="parsed", running_config=captured("save_all_features.txt")),
+], ids=["rendered-json", "rendered-list", "parsed-rules", "parsed-ipvsadm-save"])
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_rendered_and_parsed_are_answered_on_the_controller(args, check_mode):
+    action, connection = unreachable_host_action(args, check_mode)
+    result = action.run(task_vars={})
+    assert connection.mock_calls == []
+    assert result == dict((key, value) for key, value in module_answer(args).items() if key != "invocation")
+    assert result["changed"] is False and "failed" not in result
+
+
+def test_rendered_rules_parse_back_to_the_config():
+    action, dummy = unreachable_host_action(dict(state="parsed", running_config=RULES))
+    parsed = action.run(task_vars={})["parsed"]
+    action, dummy = unreachable_host_action(dict(state="rendered", config=parsed))
+    assert action.run(task_vars={})["rendered"] == RULES.splitlines()
+    assert parsed[0]["fwmark"] == 4294967295
+    assert parsed[0]["real_servers"][0]["upper_threshold"] == 100
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(state="rendered", config=[dict(address="192.0.2.100", port=80, real_servers=[dict(address="192.0.2.11", weight=65536)])]),
+     "config[0].real_servers[0]: real server 192.0.2.11 weight must be from 0 to 65535, got 65536."),
+    (dict(state="rendered", config="[{"), "config is neither a list of services nor JSON text of one"),
+    (dict(state="parsed", running_config="-A -t 192.0.2.1:http -s wlc\n"),
+     "running_config line 1 (-A -t 192.0.2.1:http -s wlc): cannot read address:port '192.0.2.1:http'."),
+    (dict(state="parsed", running_config="", config=ONE_SERVICE), "config does not apply with state parsed, which reads running_config."),
+    (dict(state="rendered", config=ONE_SERVICE, running_config=RULES), "running_config applies only with state parsed"),
+], ids=["bad-weight", "bad-json", "named-port", "config-with-parsed", "running-config-with-rendered"])
+def test_bad_input_fails_with_the_modules_sentence(args, message):
+    action, connection = unreachable_host_action(args)
+    result = action.run(task_vars={})
+    assert connection.mock_calls == []
+    assert (result["failed"], result["changed"]) == (True, False)
+    assert message in result["msg"] and "\n" not in result["msg"]
+    assert module_answer(args)["msg"] == result["msg"]
+
+
+def test_the_modules_own_checks_refuse_bad_parameters_before_anything():
+    action, connection = unreachable_host_action(dict(state="parsed"))
+    with pytest.raises(AnsibleActionFail) as failure:
+        action.run(task_vars={})
+    assert "state is parsed but all of the following are missing: running_config" in str(failure.value)
+    assert connection.mock_calls == []
+    assert "running_config" in module_answer(dict(state="parsed"))["msg"]
+
+
+def test_running_config_with_a_state_that_changes_the_table_is_refused(kernel):
+    fake = FakeIpvsadm(_table_listings())
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, dict(state="merged", config=ONE_SERVICE, running_config=RULES), fake)
+    assert failure.value.result["msg"] == "running_config applies only with state parsed; state merged takes config."
+    assert fake.calls == []
