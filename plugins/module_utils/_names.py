@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What an interface name, an address label and an IP address may be.
+"""What an interface name, an address label, an IP address and a unit name may be.
 
 Each value checked here ends up in a file or a command that root runs (a systemd unit, a
 sysctl.d file, keepalived.conf, an ``ip`` argument), so the rules are allow-lists: whatever
@@ -31,6 +31,10 @@ INTERFACE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
 INTERFACE_RULE = "letters, digits and . _ - @, starting with a letter, a digit or _"
 # After the interface name and a colon, a label may hold one more character: ':' (eth0:0:web).
 LABEL_SUFFIX = re.compile(r"[A-Za-z0-9_.:@-]*")
+# systemd unit names (systemd.unit(5)), without the '\' escapes and '@' templates, which no
+# unit of the collection uses; no '/', so a unit name can never leave its directory.
+UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*\.service")
+MAX_UNIT_NAME_LENGTH = 255
 
 
 def shown(value):
@@ -91,3 +95,10 @@ def ip_address_problem(value, what="address", prefix=False, version=None):
         return "%s %s is not %s (for example %s)." % (what, shown(value), kind, example)
     return None
 
+
+def unit_name_problem(name, what="unit"):
+    """Why name cannot be the name of a collection-owned systemd service unit (None when it can)."""
+    if not isinstance(name, str) or not UNIT_NAME.fullmatch(name) or len(name) > MAX_UNIT_NAME_LENGTH:
+        return ("%s %s is not a unit name: 1 to %d characters, letters, digits and . _ - :, starting with a letter, "
+                "a digit or _ and ending in .service." % (what, shown(name), MAX_UNIT_NAME_LENGTH))
+    return None
