@@ -48,11 +48,11 @@ def validate_task():
     return task
 
 
-def problems(vips=VIPS, **variables):
-    """The role's check as its task runs it: its expression, with the filter, on the role's defaults."""
+def problems(vips=None, **variables):
+    """The role's check as its task runs it: its expression, with the filter, on the role's defaults (VIPS unless given)."""
     environment = NativeEnvironment()
     environment.filters["lvs.topology.lvs_keepalived_problems"] = lvs_keepalived_problems
-    context = dict(role_defaults(), inventory_hostname="lb01", _keepalived_vips=vips)
+    context = dict(role_defaults(), inventory_hostname="lb01", _keepalived_vips=VIPS if vips is None else vips)
     context.update(variables)
     return environment.from_string(validate_task()["vars"]["_keepalived_problems"]).render(context)
 
