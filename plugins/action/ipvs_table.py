@@ -56,7 +56,7 @@ def record_check_command(proc=IPVS_PROC, memo=MEMO_PATH):
 
 RECORD_CHECK_COMMAND = record_check_command()
 RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
-DIGEST = re.compile(r"^([0-9a-f]{64})  -$")
+DIGEST = re.compile(r"([0-9a-f]{64})  -")
 
 
 def config_text(config):
@@ -73,7 +73,7 @@ def split_answer(stdout):
     if len(sections) != 2:
         return None
     record, digest = sections
-    found = DIGEST.match(digest.strip("\n"))
+    found = DIGEST.fullmatch(digest.strip("\n"))
     return (record, found.group(1)) if found else None
 
 

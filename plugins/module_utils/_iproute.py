@@ -12,16 +12,11 @@ __metaclass__ = type
 
 import ipaddress
 import json
-import re
 
 from ansible.module_utils.common.text.converters import to_text
 
 # Address families as ``ip -j`` names them.
 FAMILY_BY_VERSION = {4: "inet", 6: "inet6"}
-# The kernel stores an address label in IFNAMSIZ (16 bytes with the NUL).
-MAX_LABEL_LENGTH = 15
-# Labels end up in a systemd unit's command line too: no blanks, quotes or % there.
-LABEL_CHARACTERS = re.compile(r"^[A-Za-z0-9_.:@-]+$")
 
 
 class Interface(object):
@@ -99,17 +94,6 @@ def parse_ip_addr(text):
 def parse_address(text):
     """An ipaddress interface from 'IP' or 'IP/prefix'; no prefix means a host address (/32, /128)."""
     return ipaddress.ip_interface(to_text(text).strip())
-
-
-def label_problem(label, interface):
-    """Why label cannot be used on interface (None when it can): the kernel wants 'IFNAME' or 'IFNAME:x'."""
-    if not LABEL_CHARACTERS.match(label):
-        return "label %s may only hold letters, digits and . _ - : @" % label
-    if label != interface and not label.startswith(interface + ":"):
-        return "label %s must be %s or start with %s: (as in %s:0)" % (label, interface, interface, interface)
-    if len(label) > MAX_LABEL_LENGTH:
-        return "label %s is longer than the kernel's %d characters" % (label, MAX_LABEL_LENGTH)
-    return None
 
 
 def addr_argv(ip_bin, action, address, interface, label=None):

@@ -25,6 +25,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._managed_file import 
     remove_managed_file,
     write_managed_file,
 )
+from ansible_collections.lvs.topology.plugins.module_utils._names import INTERFACE_NAME, shown
 
 # Module-level so unit tests can point them at a temporary tree.
 PROC_SYS = "/proc/sys"
@@ -41,8 +42,27 @@ def interface_key(interface, parameter, family="ipv4"):
     return "net.%s.conf.%s.%s" % (family, interface.replace(".", "/"), parameter)
 
 
+def key_problem(key):
+    """Why key cannot be a sysctl key (None when it can).
+
+    Each dot-separated part names one directory or file under /proc/sys, so it must be a
+    name - never empty, '.' or '..' - or net.ipv4.conf.//.tcp_syncookies (whose '//' is the
+    name '..' in sysctl(8)'s convention) would set net.ipv4.tcp_syncookies. A part's
+    characters are those of an interface name, the one part that is not a fixed word; a key
+    is written on one line of a sysctl.d file, which these characters cannot end.
+    """
+    if not isinstance(key, str) or not all(INTERFACE_NAME.fullmatch(part.replace("/", ".")) for part in key.split(".")):
+        return ("sysctl key %s does not name one file under /proc/sys: each part between dots must be letters, digits "
+                "and _ - @ (a / for a dot inside an interface name), starting with a letter, a digit or _." % shown(key))
+    return None
+
+
 def key_path(key):
     """Path under /proc/sys for a dotted key (sysctl(8) convention: '/' in a key stands for a dot)."""
+    problem = key_problem(key)
+    if problem:
+        # Callers check keys first; this keeps a path outside /proc/sys from ever being built.
+        raise ValueError(problem)
     parts = [part.replace("/", ".") for part in key.split(".")]
     return os.path.join(PROC_SYS, *parts)
 

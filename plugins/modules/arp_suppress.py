@@ -30,6 +30,8 @@ options:
     description:
       - The interface that holds the VIP (C(lo) on a DR real server, C(tunl0) on a TUN real server).
       - It must exist; C(tunl0) appears once M(lvs.topology.vip_address) has loaded C(ipip).
+      - "An interface name is 1 to 15 characters (the kernel's IFNAMSIZ): letters, digits and C(. _ - @),
+        starting with a letter, a digit or C(_); anything else is refused before anything is read or written."
     type: str
     default: lo
   arp_ignore:
@@ -134,6 +136,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
 from ansible_collections.lvs.topology.plugins.module_utils._managed_file import read_managed_file
+from ansible_collections.lvs.topology.plugins.module_utils._names import interface_name_problem
 
 CONF_PURPOSE = "arp"
 PARAMETERS = ("arp_ignore", "arp_announce", "rp_filter")
@@ -206,6 +209,10 @@ def main():
     module = build_module()
     params = module.params
     interface = params["interface"]
+    # The name becomes a part of sysctl keys, so of paths under /proc/sys and of sysctl.d lines.
+    problem = interface_name_problem(interface)
+    if problem:
+        module.fail_json(msg=problem)
     if params["state"] == "present" and not interface_exists(interface):
         hint = " (tunl0 appears once lvs.topology.vip_address has put the VIP on it)" if interface == "tunl0" else ""
         module.fail_json(msg="Interface %s does not exist on this host%s; existing interfaces: %s."

@@ -19,6 +19,11 @@ description:
     C(conntrack), C(expire_nodest_conn), C(expire_quiescent_template)), C(net.ipv4.conf.*.*) and
     C(net.ipv6.conf.*.*). Other keys are refused, so this stays a director-tuning module and not a
     general sysctl one.
+  - Each part of a key between dots names one directory or file under C(/proc/sys), so it must be
+    letters, digits and C(_ - @), starting with a letter, a digit or C(_); a C(/) stands for a dot
+    inside an interface name, as in C(sysctl) (C(net.ipv4.conf.eth0/100.rp_filter)). An empty part,
+    C(.) or C(..) is refused (C(net.ipv4.conf.//.tcp_syncookies) would be C(net.ipv4.tcp_syncookies)),
+    and the interface of a C(conf) key must be an interface name, at most 15 characters.
   - C(net.ipv4.vs.*) keys exist only while the C(ip_vs) kernel module is loaded. The module loads
     it, and when such keys are kept across reboots it also lists C(ip_vs) in
     C(/etc/modules-load.d/90-lvs-topology-director.conf), because C(systemd-sysctl) applies the
@@ -118,13 +123,16 @@ from ansible_collections.lvs.topology.plugins.module_utils._managed_file import 
     remove_managed_file,
     write_managed_file,
 )
+from ansible_collections.lvs.topology.plugins.module_utils._names import interface_name_problem
 
 CONF_PURPOSE = "director"
 IPVS_KEY_PREFIX = "net.ipv4.vs."
+# Matched whole (fullmatch): the keys a director needs, nothing around them. The interface
+# part is checked on its own against the interface-name rule.
 ACCEPTED_KEY = re.compile(
-    r"^(net\.ipv4\.ip_forward"
+    r"net\.ipv4\.ip_forward"
     r"|net\.ipv4\.vs\.[a-z0-9_]+"
-    r"|net\.ipv[46]\.conf\.[^.\s=]+\.[a-z0-9_]+)$")
+    r"|net\.ipv[46]\.conf\.(?P<interface>[^.]+)\.[a-z0-9_]+")
 # Module-level so unit tests can point it at a temporary directory.
 MODULES_LOAD_D = "/etc/modules-load.d"
 MODULES_LOAD_CONTENT = (
@@ -144,11 +152,27 @@ def build_module():
     )
 
 
+def key_problems(key):
+    """Why key is not a key (None when it is), then why its interface cannot be one."""
+    problem = _sysctl.key_problem(key)
+    if problem:
+        return problem
+    match = ACCEPTED_KEY.fullmatch(key)
+    if match and match.group("interface"):
+        # sysctl(8) writes a dot inside the name as '/' (eth0/100 is eth0.100).
+        return interface_name_problem(match.group("interface").replace("/", "."), "interface in %s" % key)
+    return None
+
+
 def validate(module, settings, present):
-    """Refuse unknown or empty keys and, with state=present, null values; before anything is touched."""
+    """Refuse malformed, unknown or empty keys and, with state=present, null values; before anything is touched."""
     if not settings:
         module.fail_json(msg="settings is empty: give at least one key, for example net.ipv4.ip_forward: 1.")
-    refused = sorted(key for key in settings if not ACCEPTED_KEY.match(key))
+    for key in sorted(settings, key=str):
+        problem = key_problems(key)
+        if problem:
+            module.fail_json(msg=problem)
+    refused = sorted(key for key in settings if not ACCEPTED_KEY.fullmatch(key))
     if refused:
         module.fail_json(msg="lvs_sysctl does not manage %s: accepted keys are net.ipv4.ip_forward, net.ipv4.vs.*, "
                          "net.ipv4.conf.*.* and net.ipv6.conf.*.*." % ", ".join(refused))

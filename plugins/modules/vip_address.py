@@ -27,6 +27,8 @@ description:
     a DHCP lease on the same label) may drop the VIP until the unit runs again; for a VIP owned by
     keepalived use keepalived's own C(virtual_ipaddress) instead.
   - Everything is checked before anything is changed; a refused request leaves the host untouched.
+    The names and the address are checked before any command runs, since they are written into
+    the persistence unit too.
 author:
   - lvs.topology contributors (@lvs-topology)
 attributes:
@@ -41,6 +43,8 @@ options:
     description:
       - The address, C(IP) or C(IP/prefix). Without a prefix it is a host address (C(/32) for
         IPv4, C(/128) for IPv6), which is what a VIP on C(lo) or C(tunl0) must be.
+      - Exactly the address, without blanks around it. An IPv6 zone id (C(fe80::1%eth0)) is refused;
+        O(interface) says where the address goes.
     type: str
     required: true
   interface:
@@ -48,12 +52,18 @@ options:
       - The interface that carries the address, as C(ip addr ... dev) names it.
       - C(lo) on a DR real server, C(tunl0) on a TUN real server, the client-facing NIC on a director.
       - With O(state=present) the interface must exist (except C(tunl0), created by loading C(ipip)).
+      - "An interface name is 1 to 15 characters (the kernel's IFNAMSIZ): letters, digits and C(. _ - @),
+        starting with a letter, a digit or C(_). Anything else is refused, since the name is also
+        written into the persistence unit."
     type: str
     required: true
   label:
     description:
-      - IPv4 address label, as C(ip addr ... label) sets it (C(eth0:0), C(lo:0)); it must be the
-        interface name or start with the interface name and a colon.
+      - "IPv4 address label, as C(ip addr ... label) sets it (C(eth0:0), C(lo:0)); it must be the
+        interface name or start with the interface name and a colon, followed by letters, digits
+        or C(. _ - : @)."
+      - The kernel keeps at most 15 characters (IFNAMSIZ), so a longer label is refused before
+        anything changes (C(eth-longnames:10) has 16).
       - An address already present with another label is removed and added again with this one.
       - Labels do not exist for IPv6 addresses; giving one with an IPv6 address is refused.
     type: str
@@ -179,7 +189,6 @@ from ansible_collections.lvs.topology.plugins.module_utils._host import (
 from ansible_collections.lvs.topology.plugins.module_utils._iproute import (
     addr_argv,
     describe_address,
-    label_problem,
     link_up_argv,
     parse_address,
     parse_ip_addr,
@@ -188,6 +197,11 @@ from ansible_collections.lvs.topology.plugins.module_utils._managed_file import 
     read_managed_file,
     remove_managed_file,
     write_managed_file,
+)
+from ansible_collections.lvs.topology.plugins.module_utils._names import (
+    address_label_problem,
+    interface_name_problem,
+    ip_address_problem,
 )
 
 TUNNEL_INTERFACE = "tunl0"
@@ -321,7 +335,8 @@ class VipAddress(object):
         self.label = self.params["label"]
         self.present = self.params["state"] == "present"
         self.commands = []
-        self.address = self._parse_address()
+        self.check_arguments()
+        self.address = parse_address(self.params["address"])
         self.ip_bin = module.get_bin_path("ip", required=True)
         self.tunnel = self.interface_name == TUNNEL_INTERFACE
         self.unit_path = os.path.join(SYSTEMD_UNIT_DIR, unit_name(self.interface_name, self.address))
@@ -331,12 +346,17 @@ class VipAddress(object):
     def fail(self, msg):
         self.module.fail_json(msg=msg, address=self.params["address"], interface=self.interface_name)
 
-    def _parse_address(self):
-        try:
-            return parse_address(self.params["address"])
-        except ValueError:
-            self.fail("address %s is not an IP address or IP/prefix (for example 192.0.2.100 or 2001:db8::100/128)."
-                      % self.params["address"])
+    def check_arguments(self):
+        """Refuse, before any command runs, what could not be written into ip's arguments and the unit.
+
+        The interface and the label go into the unit file and the address is written as
+        ipaddress prints it, which would silently lose an IPv6 zone id.
+        """
+        problem = (interface_name_problem(self.interface_name)
+                   or ip_address_problem(self.params["address"], prefix=True)
+                   or (self.label and address_label_problem(self.label, self.interface_name)))
+        if problem:
+            self.fail(problem)
 
     def read_interfaces(self):
         out = run_checked(self.module, [self.ip_bin, "-j", "addr", "show"])
@@ -347,10 +367,6 @@ class VipAddress(object):
         address = self.address
         if self.label and address.version == 6:
             self.fail("Labels exist only for IPv4 addresses: drop label %s for %s." % (self.label, address.ip))
-        if self.label:
-            problem = label_problem(self.label, self.interface_name)
-            if problem:
-                self.fail("Cannot use %s." % problem)
         if not self.present:
             if os.path.exists(self.unit_path):
                 self.systemctl = self.module.get_bin_path("systemctl", required=True)

@@ -65,16 +65,6 @@ def test_parse_address_defaults_to_a_host_prefix(text, expected):
     assert _iproute.parse_address(text).with_prefixlen == expected
 
 
-@pytest.mark.parametrize("label, problem", [
-    ("eth0", None), ("eth0:0", None), ("eth0:vip", None),
-    ("lo:0", "label lo:0 must be eth0 or start with eth0: (as in eth0:0)"),
-    ("eth0:0123456789a", "label eth0:0123456789a is longer than the kernel's 15 characters"),
-    ("eth0:%i", "label eth0:%i may only hold letters, digits and . _ - : @"),
-])
-def test_label_problem(label, problem):
-    assert _iproute.label_problem(label, "eth0") == problem
-
-
 def test_argv_builders():
     vip = _iproute.parse_address("192.0.2.100")
     assert _iproute.addr_argv("/sbin/ip", "add", vip, "eth0", "eth0:0") == [

@@ -105,3 +105,20 @@ def test_reserved_arp_ignore_value_is_refused(proc):
     with pytest.raises(ModuleFail) as failure:
         run_module(arp_suppress.main, {"arp_ignore": 5})
     assert "arp_ignore" in failure.value.result["msg"]
+
+
+@pytest.mark.parametrize("interface, message", [
+    # The name becomes part of a path under /proc/sys and of lines of the sysctl.d file.
+    ("lo\nnet.ipv4.ip_forward", "interface 'lo\\nnet.ipv4.ip_forward' is not an interface name: "
+                                "letters, digits and . _ - @, starting with a letter, a digit or _."),
+    ("../../vs", "interface '../../vs' is not an interface name: letters, digits and . _ - @, starting with a letter, a digit or _."),
+    ("lo/x", "interface 'lo/x' is not an interface name: letters, digits and . _ - @, starting with a letter, a digit or _."),
+    ("a-very-long-nic0", "interface 'a-very-long-nic0' has 16 characters; the kernel keeps at most 15 in an interface name (IFNAMSIZ)."),
+])
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_interface_that_is_no_name_is_refused_before_anything(proc, interface, message, state):
+    before = dict((key, proc.get(key)) for key in SEED_KEYS)
+    with pytest.raises(ModuleFail) as failure:
+        run_module(arp_suppress.main, {"interface": interface, "state": state})
+    assert failure.value.result["msg"] == message
+    assert dict((key, proc.get(key)) for key in SEED_KEYS) == before and proc.conf("arp") is None

@@ -99,3 +99,36 @@ def test_persistent_false_is_runtime_only(proc, ip_vs_loaded, tmp_path):
     assert result["changed"] and result["modules_load_file"] is None
     assert proc.get("net.ipv4.vs.conntrack") == "1"
     assert proc.conf("director") is None and not os.path.exists(str(tmp_path / "modules-load.d"))
+
+
+KEY_RULE = ("does not name one file under /proc/sys: each part between dots must be letters, digits and _ - @ "
+            "(a / for a dot inside an interface name), starting with a letter, a digit or _.")
+
+
+@pytest.mark.parametrize("key, message", [
+    # '//' is the name '..' in sysctl's convention: this would be net.ipv4.tcp_syncookies.
+    ("net.ipv4.conf.//.tcp_syncookies", "sysctl key 'net.ipv4.conf.//.tcp_syncookies' " + KEY_RULE),
+    ("net.ipv4.conf./.tcp_syncookies", "sysctl key 'net.ipv4.conf./.tcp_syncookies' " + KEY_RULE),
+    ("net.ipv4.conf..tcp_syncookies", "sysctl key 'net.ipv4.conf..tcp_syncookies' " + KEY_RULE),
+    ("net.ipv4.ip_forward\n", "sysctl key 'net.ipv4.ip_forward\\n' " + KEY_RULE),
+    ("net.ipv4.conf.lo\nkernel.core_pattern.rp_filter", "sysctl key 'net.ipv4.conf.lo\\nkernel.core_pattern.rp_filter' " + KEY_RULE),
+    ("net.ipv4.conf.eth0:0.rp_filter", "sysctl key 'net.ipv4.conf.eth0:0.rp_filter' " + KEY_RULE),
+    ("net.ipv4.conf.a-very-long-nic0.rp_filter",
+     "interface in net.ipv4.conf.a-very-long-nic0.rp_filter 'a-very-long-nic0' has 16 characters; "
+     "the kernel keeps at most 15 in an interface name (IFNAMSIZ)."),
+])
+def test_key_that_names_no_single_file_is_refused_before_anything(proc, ip_vs_loaded, key, message):
+    proc.set("net.ipv4.tcp_syncookies", "1")
+    with pytest.raises(ModuleFail) as failure:
+        run_module(lvs_sysctl.main, {"settings": {"net.ipv4.ip_forward": 1, key: 0}})
+    assert failure.value.result["msg"] == message
+    assert proc.get("net.ipv4.tcp_syncookies") == "1" and proc.get("net.ipv4.ip_forward") == "0"
+    assert proc.conf("director") is None
+
+
+def test_vlan_interface_key_uses_a_slash_for_its_dot(proc, ip_vs_loaded):
+    proc.set("net.ipv4.conf.eth0/100.rp_filter", "1")
+    result = run_module(lvs_sysctl.main, {"settings": {"net.ipv4.conf.eth0/100.rp_filter": 2}})
+    assert result["runtime_changed"] == ["net.ipv4.conf.eth0/100.rp_filter"]
+    assert proc.get("net.ipv4.conf.eth0/100.rp_filter") == "2"
+    assert "net.ipv4.conf.eth0/100.rp_filter = 2\n" in proc.conf("director")

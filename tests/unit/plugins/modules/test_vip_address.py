@@ -105,10 +105,8 @@ def test_network_prefix_on_lo_is_allowed_with_force(units, ipip):
     ({"address": "192.0.2.10", "interface": "eth0"},
      "192.0.2.10 is already on eth0 as 192.0.2.10/25; remove it first or ask for that prefix."),
     ({"address": "192.0.2.96/28", "interface": "lo"}, "A VIP on lo must be a host address (/32), not 192.0.2.96/28;"),
-    ({"address": "192.0.2.300", "interface": "lo"}, "address 192.0.2.300 is not an IP address or IP/prefix"),
+    ({"address": "192.0.2.300", "interface": "lo"}, "address '192.0.2.300' is not an IP address or IP/prefix"),
     ({"address": "2001:db8::1", "interface": "lo", "label": "lo:6"}, "Labels exist only for IPv4 addresses"),
-    ({"address": "192.0.2.101", "interface": "lo", "label": "eth0:0"}, "Cannot use label eth0:0 must be lo or start with lo:"),
-    ({"address": "192.0.2.101", "interface": "lo", "label": "lo:a b"}, "may only hold letters, digits"),
     ({"address": "192.0.2.101", "interface": "lo", "gratuitous_arp": True}, "gratuitous_arp needs an Ethernet interface"),
     ({"address": "2001:db8:0:2::100", "interface": "eth0", "gratuitous_arp": True}, "gratuitous_arp applies to IPv4 only"),
 ])
@@ -118,6 +116,53 @@ def test_bad_input_is_one_sentence_and_touches_nothing(units, ipip, args, messag
         run_module(vip_address.main, args, commands)
     assert message in failure.value.result["msg"]
     assert commands.changing_calls() == [] and os.listdir(str(units)) == []
+
+
+LABEL_RULE = "the interface name, alone or followed by : and more letters, digits or . _ - : @."
+INTERFACE_RULE = "letters, digits and . _ - @, starting with a letter, a digit or _."
+
+
+@pytest.mark.parametrize("args, message", [
+    # What reaches ip's arguments and the unit file: refused before ip is even asked for the addresses.
+    ({"interface": "lo", "label": "lo:0\n"}, "label 'lo:0\\n' is not an address label: " + LABEL_RULE),
+    ({"interface": "lo", "label": "lo:a b"}, "label 'lo:a b' is not an address label: " + LABEL_RULE),
+    ({"interface": "eth0", "label": "eth0:%i"}, "label 'eth0:%i' is not an address label: " + LABEL_RULE),
+    ({"interface": "lo", "label": "lo:0\nExecStartPost=/bin/sh"},
+     "label 'lo:0\\nExecStartPost=/bin/sh' is not an address label: " + LABEL_RULE),
+    ({"interface": "lo", "label": "eth0:0"}, "label 'eth0:0' must be lo or start with lo: (as in lo:0)."),
+    # Ten VIPs on a 13-character NIC: the eleventh label has 16 characters.
+    ({"interface": "eth-longnames", "label": "eth-longnames:10"},
+     "label 'eth-longnames:10' has 16 characters; the kernel keeps at most 15 in an address label (IFNAMSIZ)."),
+    ({"interface": "lo\n", "label": "lo\n"}, "interface 'lo\\n' is not an interface name: " + INTERFACE_RULE),
+    ({"interface": "eth0\nExecStartPost=/bin/sh"}, "interface 'eth0\\nExecStartPost=/bin/sh' is not an interface name: " + INTERFACE_RULE),
+    ({"interface": "../../x"}, "interface '../../x' is not an interface name: " + INTERFACE_RULE),
+    ({"interface": "eth0:0"}, "interface 'eth0:0' is not an interface name: " + INTERFACE_RULE),
+    ({"interface": "a-very-long-nic0"},
+     "interface 'a-very-long-nic0' has 16 characters; the kernel keeps at most 15 in an interface name (IFNAMSIZ)."),
+    ({"address": "fe80::1%eth0", "interface": "eth0"},
+     "address 'fe80::1%eth0' has an IPv6 zone id (after the %), which lvs.topology refuses: give the address without it."),
+    ({"address": "fe80::1%eth0/64", "interface": "eth0"},
+     "address 'fe80::1%eth0/64' has an IPv6 zone id (after the %), which lvs.topology refuses: give the address without it."),
+    ({"address": "192.0.2.101\n", "interface": "lo"},
+     "address '192.0.2.101\\n' is not an IP address or IP/prefix (for example 192.0.2.100 or 2001:db8::100/128)."),
+    ({"address": "192.0.2.101%lo", "interface": "lo"},
+     "address '192.0.2.101%lo' is not an IP address or IP/prefix (for example 192.0.2.100 or 2001:db8::100/128)."),
+])
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_names_and_address_are_refused_before_any_command(units, ipip, args, message, state):
+    commands = commands_for(BASE)
+    with pytest.raises(ModuleFail) as failure:
+        run_module(vip_address.main, dict({"address": "192.0.2.101", "state": state}, **args), commands)
+    assert failure.value.result["msg"] == message
+    assert commands.calls == [] and os.listdir(str(units)) == []
+
+
+def test_a_label_of_15_characters_is_taken(units, ipip):
+    commands = commands_for(BASE)
+    with pytest.raises(ModuleFail) as failure:
+        run_module(vip_address.main, {"address": "192.0.2.101", "interface": "eth-longname", "label": "eth-longname:10"}, commands)
+    # Past the name checks: the interface is looked up on the host.
+    assert failure.value.result["msg"] == "Interface eth-longname does not exist on this host; existing interfaces: eth0, lo, mgmt0."
 
 
 def test_relabel_deletes_and_adds(units, ipip):

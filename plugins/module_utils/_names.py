@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an interface name, an address label, an IP address and a unit name may be.
+
+Each value checked here ends up in a file or a command that root runs (a systemd unit, a
+sysctl.d file, keepalived.conf, an ``ip`` argument), so the rules are allow-lists: whatever
+they accept cannot start a new line, a comment, a block or an option there. The modules
+call them on the host and the filters on the controller, so both refuse the same values
+with the same sentence.
+
+Every ``*_problem`` function returns None for a good value and otherwise one sentence that
+names the value (``what``) and says what it must be. Standard library only.
+
+Private to the collection: this API may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+# The kernel keeps interface names and IPv4 address labels in IFNAMSIZ bytes, the last one NUL.
+MAX_INTERFACE_LENGTH = 15
+# The kernel allows almost any byte in an interface name; this is the part of it that is
+# safe in a unit file, a sysctl key, keepalived.conf and an argv, and that real NIC names use
+# (eth0, enp0s31f6, br-lan, eth0.100, tunl0). No ':' - the kernel refuses it in names.
+INTERFACE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*")
+INTERFACE_RULE = "letters, digits and . _ - @, starting with a letter, a digit or _"
+# After the interface name and a colon, a label may hold one more character: ':' (eth0:0:web).
+LABEL_SUFFIX = re.compile(r"[A-Za-z0-9_.:@-]*")
+# systemd unit names (systemd.unit(5)), without the '\' escapes and '@' templates, which no
+# unit of the collection uses; no '/', so a unit name can never leave its directory.
+UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*\.service")
+MAX_UNIT_NAME_LENGTH = 255
+
+
+def shown(value):
+    """The value as a message shows it: quoted, with a newline or a tab visible as \\n, \\t."""
+    if not isinstance(value, str):
+        return repr(value)
+    # "%s" gives plain str for any str subclass (the controller's tagged strings), whose
+    # repr could otherwise differ.
+    return repr("%s" % (value,))
+
+
+def interface_name_problem(name, what="interface"):
+    """Why name cannot be an interface name (None when it can): 1 to 15 characters of INTERFACE_RULE."""
+    if not isinstance(name, str) or not INTERFACE_NAME.fullmatch(name):
+        return "%s %s is not an interface name: %s." % (what, shown(name), INTERFACE_RULE)
+    if len(name) > MAX_INTERFACE_LENGTH:
+        return ("%s %s has %d characters; the kernel keeps at most %d in an interface name (IFNAMSIZ)."
+                % (what, shown(name), len(name), MAX_INTERFACE_LENGTH))
+    return None
+
+
+def address_label_problem(label, interface, what="label"):
+    """Why label cannot label an IPv4 address on interface (None when it can).
+
+    The kernel wants the interface name itself or the name, a colon and more (eth0:0), and
+    keeps at most 15 characters; the interface name is checked on its own.
+    """
+    if not isinstance(label, str) or not (label == interface or (
+            label.startswith("%s:" % interface) and LABEL_SUFFIX.fullmatch(label[len(interface) + 1:]))):
+        if isinstance(label, str) and INTERFACE_NAME.fullmatch(label.split(":", 1)[0]) and LABEL_SUFFIX.fullmatch(label):
+            return "%s %s must be %s or start with %s: (as in %s:0)." % (what, shown(label), interface, interface, interface)
+        return ("%s %s is not an address label: the interface name, alone or followed by : and more letters, digits "
+                "or . _ - : @." % (what, shown(label)))
+    if len(label) > MAX_INTERFACE_LENGTH:
+        return ("%s %s has %d characters; the kernel keeps at most %d in an address label (IFNAMSIZ)."
+                % (what, shown(label), len(label), MAX_INTERFACE_LENGTH))
+    return None
+
+
+def ip_address_problem(value, what="address", prefix=False, version=None):
+    """Why value is not an IP address (None when it is); prefix=True also takes IP/prefix.
+
+    The text must be the address exactly - no blanks around it - and carry no IPv6 zone id:
+    Python's ipaddress accepts fe80::1%eth0 and then prints it without the zone, so the
+    zone would silently be lost on its way into a command or a file.
+    """
+    examples = {4: "192.0.2.100", 6: "2001:db8::100/128" if prefix else "2001:db8::100"}
+    example = " or ".join(examples[number] for number in ((version,) if version else (4, 6)))
+    kind = ("an IPv%d address" % version if version else "an IP address") + (" or IP/prefix" if prefix else "")
+    text = "%s" % (value,) if isinstance(value, str) else None
+    if text is not None and ":" in text.split("%", 1)[0] and "%" in text:
+        return "%s %s has an IPv6 zone id (after the %%), which lvs.topology refuses: give the address without it." % (what, shown(value))
+    try:
+        parsed = (ipaddress.ip_interface if prefix else ipaddress.ip_address)(text)
+    except ValueError:
+        parsed = None
+    if parsed is None or (version is not None and parsed.version != version):
+        return "%s %s is not %s (for example %s)." % (what, shown(value), kind, example)
+    return None
+
+
+def unit_name_problem(name, what="unit"):
+    """Why name cannot be the name of a collection-owned systemd service unit (None when it can)."""
+    if not isinstance(name, str) or not UNIT_NAME.fullmatch(name) or len(name) > MAX_UNIT_NAME_LENGTH:
+        return ("%s %s is not a unit name: 1 to %d characters, letters, digits and . _ - :, starting with a letter, "
+                "a digit or _ and ending in .service." % (what, shown(name), MAX_UNIT_NAME_LENGTH))
+    return None
