@@ -434,14 +434,14 @@ def _real_server_port(service, value, what):
     return service.default_real_server_port() if value is None else checked_int(value, what, 0, MAX_PORT)
 
 
-def _placed(service, port, options):
+def _placed(service, port, options, name=None):
     """options (a real server without its port) as a real server of service on port.
 
     Only these checks depend on the service; the rest of a real server's options are
     checked once per distinct item (see pool_from_params). An address None (not known yet,
-    while collecting findings) skips the check of its family.
+    while collecting findings) skips the check of its family, and name names the real server.
     """
-    what = "real server %s" % options.address
+    what = "real server %s" % (options.address if options.address is not None else name)
     method = options.forwarding_method
     if options.address is not None:
         family = address_family(options.address)
@@ -457,8 +457,8 @@ def _placed(service, port, options):
 def _real_server_options(address, what, params, base, weight_override, findings=None):
     """A real server's options but its port (None here), checked; unset ones from base or ipvsadm's defaults.
 
-    what names the real server in sentences. While collecting findings, None is returned when
-    anything was refused.
+    what names the real server in sentences. While collecting findings, what a refused value
+    spoils is None in it, so the checks of its placement still run on the rest.
     """
     method = weight = thresholds = tunnel = None
     if _given(params, "forwarding_method"):
@@ -469,9 +469,9 @@ def _real_server_options(address, what, params, base, weight_override, findings=
         thresholds = _attempt(findings, _thresholds, what, params, base)
     if method is not None and _given(params, "tunnel_type", "tunnel_port", "tunnel_checksum"):
         tunnel = _attempt(findings, _tunnel, what, method, params, base)
-    if method is None or weight is None or thresholds is None or tunnel is None:
-        return None
-    return RealServer(address, None, method, weight, thresholds[0], thresholds[1], tunnel[0], tunnel[1], tunnel[2])
+    upper, lower = thresholds or (None, None)
+    tunnel_type, tunnel_port, checksum = tunnel or (None, None, None)
+    return RealServer(address, None, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
 
 
 def _forwarding_method(params, base):
@@ -595,14 +595,14 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
             options_key = (item_key, base, weight_override)
             options = _BUILT_OPTIONS.get(options_key) if item_key is not None else None
             if options is None:
-                what = "real server %s" % (address if address is not None else params.get("address"))
+                what = "real server %s" % (address if address is not None else item.get("address"))
                 options = _real_server_options(address, what, params, base, weight_override, item_findings)
                 if item_key is not None:
                     _BUILT_OPTIONS[options_key] = options
             if item_findings is None:
                 present[key] = _placed(service, port, options)
-            elif options is not None and port is not None:
-                _attempt(item_findings, _placed, service, port, options)
+            elif port is not None:
+                _attempt(item_findings, _placed, service, port, options, item.get("address"))
         except IpvsInputError as error:
             raise in_item(label, error)
     return present, absent

@@ -57,7 +57,7 @@ def test_keepalived_options_http_check_sorry_server_and_fullnat(hostvars):
 @pytest.mark.parametrize("keepalived, expected", [
     ({"health_check": {"type": "ssl"}}, "Service web keepalived health_check type 'ssl' is not one of tcp, http, misc, none."),
     ({"health_check": {"type": "misc"}}, "Service web keepalived health_check of type misc needs a script."),
-    ({"delay_loop": -1}, "Service web keepalived delay_loop -1 is negative."),
+    ({"delay_loop": -1}, "Service web keepalived delay_loop must be from 0 to 2147483647, got -1."),
     ({"sorry": "rs2"}, "Service web keepalived has unknown key(s) sorry; allowed: delay_loop, health_check, inhibit_on_failure, quorum, sorry_server."),
     ({"sorry_server": {"port": 80}}, "Service web keepalived sorry_server has no host (an inventory name or an address)."),
 ])
