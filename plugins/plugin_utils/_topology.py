@@ -19,6 +19,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+from collections import namedtuple
+
+from ansible.module_utils.common.validation import check_type_bool
+
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
     IpvsInputError, address_family, normalise_address, service_identity_config,
 )
@@ -31,6 +36,25 @@ try:
     import netaddr
 except ImportError:
     netaddr = None
+
+# A service name is written into keepalived.conf (a "# Service <name>" line that the drain and
+# enable playbooks look for) and into an nftables rule comment: it must never end a line, open
+# or close a quote, or start a comment. Matched whole.
+SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SERVICE_NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit"
+# The keepalived options written into keepalived.conf as they are, each matched whole. An HTTP
+# path: absolute, of the characters a URL path and query take, but for those keepalived.conf
+# reads otherwise: no white space, quote, backslash, '#' or '!' (comments), '$' (its
+# definitions), braces (its blocks) or control character.
+HTTP_PATH = re.compile(r"/[A-Za-z0-9._~:/?@&()*+,;=%-]*")
+HTTP_PATH_RULE = "an absolute path of letters, digits and -._~:/?@&()*+,;=%"
+# A MISC_CHECK command: an absolute path to an executable, then arguments of the same safe
+# characters, one space apart. keepalived runs it as root (the role sets script_user root
+# and enable_script_security, so the script must not be writable by other users).
+MISC_SCRIPT = re.compile(r"/[A-Za-z0-9._+/-]+(?: [A-Za-z0-9._+/=:,@%-]+)*")
+MISC_SCRIPT_RULE = ("an absolute path to an executable, then arguments of letters, digits and ._+/=:,@%- one space apart "
+                    "(keepalived runs it as root)")
+HTTP_STATUSES = (100, 599)
 
 # FULLNAT is IPVS masquerading plus SNAT on the director: the kernel table only knows "nat".
 FORWARDING_METHODS = KERNEL_FORWARDING_METHODS + ("fullnat",)
@@ -152,24 +176,36 @@ def _read_keepalived(item, reading):
     options["delay_loop"] = _number(options["delay_loop"], what + " delay_loop", problems)
     if options["quorum"] is not None:
         options["quorum"] = _number(options["quorum"], what + " quorum", problems)
-    options["inhibit_on_failure"] = bool(options["inhibit_on_failure"])
-    check = dict(HEALTH_CHECK_DEFAULTS)
-    if not isinstance(options["health_check"], dict):
-        problems.append("%s health_check must be a mapping, got %r." % (what, options["health_check"]))
-    else:
-        problems.extend(_unknown_keys(options["health_check"], tuple(HEALTH_CHECK_DEFAULTS), what + " health_check"))
-        check.update((key, value) for key, value in options["health_check"].items() if value is not None and key in HEALTH_CHECK_DEFAULTS)
-    if check["type"] not in HEALTH_CHECK_TYPES:
-        problems.append("%s health_check type %r is not one of %s." % (what, check["type"], ", ".join(HEALTH_CHECK_TYPES)))
-    if check["type"] == "misc" and not check["script"]:
-        problems.append("%s health_check of type misc needs a script." % what)
-    for key in ("status", "connect_timeout", "retry", "delay_before_retry"):
-        check[key] = _number(check[key], "%s health_check %s" % (what, key), problems)
-    options["health_check"] = check
+    try:
+        options["inhibit_on_failure"] = check_type_bool(options["inhibit_on_failure"])
+    except TypeError:
+        problems.append("%s inhibit_on_failure must be true or false, got %r." % (what, options["inhibit_on_failure"]))
+    options["health_check"] = _read_health_check(options["health_check"], what + " health_check", problems)
     options["sorry_server"] = _read_sorry_server(options["sorry_server"], what + " sorry_server", problems)
     for problem in problems:
         reading.add(problem)
     return None if problems else options
+
+
+def _read_health_check(item, what, problems):
+    check = dict(HEALTH_CHECK_DEFAULTS)
+    if not isinstance(item, dict):
+        problems.append("%s must be a mapping, got %r." % (what, item))
+        return check
+    problems.extend(_unknown_keys(item, tuple(HEALTH_CHECK_DEFAULTS), what))
+    check.update((key, value) for key, value in item.items() if value is not None and key in HEALTH_CHECK_DEFAULTS)
+    if check["type"] not in HEALTH_CHECK_TYPES:
+        problems.append("%s %s" % (what, unknown_value("type", check["type"], HEALTH_CHECK_TYPES)))
+    if not (isinstance(check["path"], str) and HTTP_PATH.fullmatch(check["path"])):
+        problems.append("%s path %r is not %s." % (what, check["path"], HTTP_PATH_RULE))
+    if check["script"] is not None and not (isinstance(check["script"], str) and MISC_SCRIPT.fullmatch(check["script"])):
+        problems.append("%s script %r is not %s." % (what, check["script"], MISC_SCRIPT_RULE))
+    if check["type"] == "misc" and not check["script"]:
+        problems.append("%s of type misc needs a script." % what)
+    check["status"] = _number(check["status"], what + " status", problems, *HTTP_STATUSES)
+    for key in ("connect_timeout", "retry", "delay_before_retry"):
+        check[key] = _number(check[key], "%s %s" % (what, key), problems)
+    return check
 
 
 def _read_sorry_server(item, what, problems):
@@ -196,20 +232,28 @@ def _number(value, what, problems, minimum=0, maximum=MAX_KEEPALIVED_NUMBER):
         return None
 
 
-def _read_service(item, index):
-    """(the service with the model's defaults filled in, its problems).
+# A service as read from the model: the service (defaults filled in), where it is for the
+# sentences, whether its name is safe, and whether it was read without a problem.
+ReadService = namedtuple("ReadService", "service where named clean")
 
-    The service is None when it cannot even be translated into an ipvs_table item.
-    """
+
+def _read_service(item, index):
+    """(a ReadService or None when it cannot even be translated into an ipvs_table item, the problems)."""
     reading = _Reading("lvs_virtual_services[%d]" % index)
     if not isinstance(item, dict):
         reading.add("%s must be a mapping, got %r." % (reading.what, item))
         return None, reading.problems
     service = dict(SERVICE_DEFAULTS)
     service.update((key, value) for key, value in item.items() if value is not None and (key in service or key in SERVICE_REQUIRED))
+    named = False
     if service.get("name") is not None:
         service["name"] = str(service["name"])
-        reading.what = _where(service)
+        named = bool(SERVICE_NAME.fullmatch(service["name"]))
+        if named:
+            reading.what = _where(service)
+        else:
+            # The name stays out of every sentence: the service is named by its place.
+            reading.add("%s name %r is not a safe name: use %s." % (reading.what, service["name"], SERVICE_NAME_RULE))
     for problem in _unknown_keys(item, SERVICE_REQUIRED + tuple(SERVICE_DEFAULTS), reading.what):
         reading.add(problem)
     missing = [key for key in SERVICE_REQUIRED if service.get(key) is None]
@@ -249,22 +293,22 @@ def _read_service(item, index):
                                        for position, real_server in enumerate(service["real_servers"])]
     if "vip" in missing or "real_servers" in missing:
         return None, reading.problems
-    return service, reading.problems
+    return ReadService(service, reading.what, named, not reading.problems), reading.problems
 
 
 def _read_all(services):
-    """([(service, read without a problem)], problems) of every service the model's shape lets
-    through to the check of its values."""
+    """([ReadService], problems) of every service the model's shape lets through to the check
+    of its values."""
     if services is None:
         return [], []
     if not isinstance(services, list):
         return [], ["lvs_virtual_services must be a list of services, got %s." % type(services).__name__]
     readable, problems = [], []
     for index, item in enumerate(services):
-        service, found = _read_service(item, index)
+        read, found = _read_service(item, index)
         problems.extend(found)
-        if service is not None:
-            readable.append((service, not found))
+        if read is not None:
+            readable.append(read)
     return readable, problems
 
 
@@ -310,15 +354,15 @@ def _values_checked(readable, address_reader):
     builders, every problem kept; address_reader(service) reads its real servers' addresses
     (see Findings)."""
     checked, problems = [], []
-    for service, read_cleanly in readable:
-        findings = Findings(_where(service), address_reader(service))
-        item = ipvs_item(service, lambda real_server: real_server["host"])
-        params = validated_service_item(item, findings.where, findings)
-        desired = desired_service_from_params(params, {}, findings.where, purge_default=True, findings=findings)
+    for read in readable:
+        findings = Findings(read.where, address_reader(read.service))
+        item = ipvs_item(read.service, lambda real_server: real_server["host"])
+        params = validated_service_item(item, read.where, findings)
+        desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
         problems.extend(findings.sentences)
-        if read_cleanly and not findings.sentences:
-            _normalise_from(service, desired)
-            checked.append(service)
+        if read.clean and not findings.sentences:
+            _normalise_from(read.service, desired)
+            checked.append(read.service)
     return checked, problems
 
 
@@ -519,7 +563,7 @@ def topology_problems(services, hostvars, directors):
     the services whose own values are right.
     """
     readable, problems = _read_all(services)
-    topology = Topology([service for service, dummy in readable], hostvars, directors)
+    topology = Topology([read.service for read in readable], hostvars, directors)
     checked, found = _values_checked(readable, topology.address_reader)
     problems.extend(found)
     problems.extend(_across_services(checked))
@@ -528,8 +572,9 @@ def topology_problems(services, hostvars, directors):
             problems.append("Director %s is not an inventory host." % director)
         elif topology.networks(director) is None:
             problems.append("Director %s has no gathered facts: gather facts on it first (site.yml does)." % director)
-    for service, dummy in readable:
-        problems.extend(_service_problems(topology, service))
+    for read in readable:
+        if read.named:
+            problems.extend(_service_problems(topology, read.service))
     # A real server listed twice would otherwise tell its cross-host problem twice.
     return [problem for index, problem in enumerate(problems) if problem not in problems[:index]]
 

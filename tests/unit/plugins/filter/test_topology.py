@@ -216,6 +216,25 @@ def test_no_input_raises_each_problem_is_a_sentence(hostvars, model):
     assert problems and all(isinstance(problem, str) and problem.endswith(".") for problem in problems)
 
 
+NAME_RULE = "is not a safe name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit."
+
+
+@pytest.mark.parametrize("name", ["web\n}", "web\nvirtual_server 203.0.113.9 80 {", 'web" accept comment "x', "web x", "-web", ".web", "web#1",
+                                  "web!", "w{b}", "w\u00e9b", "web\n", "w" * 65, "", "web;drop"])
+def test_a_name_that_could_add_a_line_or_a_quote_is_refused_without_being_repeated(hostvars, name):
+    model = services({"name": name, "scheduler": "wrrr"})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == [
+        "lvs_virtual_services[0] name %r %s" % (name, NAME_RULE),
+        "lvs_virtual_services[0]: scheduler 'wrrr' is unknown; use one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos."]
+    with pytest.raises(AnsibleFilterError, match="is not a safe name"):
+        lvs_ipvs_config(services({"name": name}), hostvars, ["director"])
+
+
+@pytest.mark.parametrize("name", ["web", "web-rr", "Web_2.v6", "1", "a" * 64, 443])
+def test_safe_names_pass(hostvars, name):
+    assert lvs_topology_problems(services({"name": name}), hostvars, ["director"]) == []
+
+
 def test_overlapping_services_are_reported_once(hostvars):
     model = services({}, {"name": "web-again", "vip": "192.0.2.100"})
     assert lvs_topology_problems(model, hostvars, ["director"]) == ["Services web and web-again both claim tcp 192.0.2.100 port 80."]
