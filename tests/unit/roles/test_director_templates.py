@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import os
 
 import jinja2
@@ -31,12 +32,17 @@ def render(text, **context):
     return environment.from_string(text).render(context)
 
 
+def render_value(text, **context):
+    """What Ansible makes of a template that renders a Python value (its native types)."""
+    return ast.literal_eval(render(text, **context))
+
+
 def role_variable(name, **context):
     """A variable of roles/director/vars/main.yml, rendered with the ones it reads."""
     with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
     for needed in ("_director_services", name):
-        context[needed] = yaml.safe_load(render(variables[needed], **context))
+        context[needed] = render_value(variables[needed], **context)
     return context[name]
 
 
