@@ -263,7 +263,8 @@ def _read_service(item, index):
         return None, reading.problems
     if "vip" not in missing:
         try:
-            service["vip"] = normalise_address(service["vip"], "vip")[0]
+            # In the module's words: the VIP is the address of the virtual service it checks.
+            service["vip"] = normalise_address(service["vip"], "Virtual service address")[0]
         except IpvsInputError as error:
             reading.add("%s: %s" % (reading.what, error))
             missing.append("vip")

@@ -162,7 +162,7 @@ def test_valid_model_has_no_problems(hostvars):
     ({"real_servers": [{"host": "rs1", "wieght": 2}]},
      "Service web.real_servers[0] has unknown key(s) wieght; allowed: host, lower_threshold, port, upper_threshold, weight."),
     ({"vip": "192.0.2.300"},
-     "Service web: vip '192.0.2.300' is not a valid IPv4 or IPv6 address."),
+     "Service web: Virtual service address '192.0.2.300' is not a valid IPv4 or IPv6 address."),
     ({"forwarding_method": "direct"},
      "Service web: forwarding_method 'direct' is unknown; use one of dr, nat, tun, fullnat."),
     ({"protocol": "fwmark", "port": None},
