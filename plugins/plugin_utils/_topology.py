@@ -81,7 +81,8 @@ REAL_SERVER_DEFAULTS = {
 }
 KEEPALIVED_DEFAULTS = {
     "delay_loop": 5,
-    "health_check": {"type": "tcp"},
+    # Each key of HEALTH_CHECK_DEFAULTS unless given.
+    "health_check": {},
     "sorry_server": None,
     "quorum": None,
     "inhibit_on_failure": False,

@@ -14,7 +14,7 @@ import subprocess
 
 import yaml
 
-from test_director_templates import ROLE, render, render_value
+from test_director_templates import ROLE, render_value
 
 
 def tasks():

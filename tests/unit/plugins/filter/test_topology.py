@@ -206,8 +206,7 @@ def test_a_real_server_without_facts_still_has_its_other_values_checked(hostvars
     "web", 42, [None], ["web"], [{}], [{"name": None, "vip": None, "real_servers": None}],
     [{"name": "web", "vip": ["192.0.2.100"], "port": {"a": 1}, "real_servers": "rs1"}],
     [{"name": "web", "vip": "192.0.2.100", "port": "x", "protocol": 7, "scheduler": None, "flags": 3, "persistence": "long",
-      "forwarding_method": ["dr"], "keepalived": "yes", "real_servers": [None, 1, {"host": None}, {"host": "rs1", "weight": "x",
-                                                                                                    "port": [80]}]}],
+      "forwarding_method": ["dr"], "keepalived": "yes", "real_servers": [None, 1, {"host": None}, {"host": "rs1", "weight": "x", "port": [80]}]}],
     [{"name": "web", "vip": "192.0.2.100", "protocol": "fwmark", "fwmark": {"mark": 1}, "real_servers": [{"host": "rs1", "upper_threshold": "x"}],
       "keepalived": {"health_check": "http", "sorry_server": "rs2", "quorum": "all", "delay_loop": None}}],
 ])
