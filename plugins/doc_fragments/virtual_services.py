@@ -14,7 +14,10 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 options:
   _input:
-    description: The lvs_virtual_services list (see docs/roles.md).
+    description:
+      - The lvs_virtual_services list (see docs/roles.md).
+      - Its values are checked by the rules of the IPVS modules (and the model's own for names and
+        keepalived options); a filter that returns parts of the model fails with every problem found.
     type: list
     elements: dict
     required: true

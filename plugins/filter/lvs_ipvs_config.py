@@ -14,6 +14,10 @@ short_description: Turn lvs_virtual_services into the config of lvs.topology.ipv
 description:
   - Fills the model's defaults, resolves each real server (inventory name or address) to
     its RIP and maps the forwarding method to the kernel's (C(fullnat) is IPVS masquerading).
+  - Each item is built by the code M(lvs.topology.ipvs_table) runs and returned as it reads it -
+    integers, addresses as the module writes them, scheduler flags in ipvsadm's order - with the
+    options the model sets. Fails with the first problem of a service (every problem of the
+    values when no RIP is needed to see it); P(lvs.topology.lvs_topology_problems#filter) lists them all.
   - A real server named by inventory name gets its address on a director's segment, else its
     default address, from its gathered facts. Requires netaddr on the controller.
 options:

@@ -17,6 +17,8 @@ description:
     C(delay_loop), the C(health_check) (V(tcp) is C(TCP_CHECK), V(http) C(HTTP_GET), V(misc)
     C(MISC_CHECK), V(none) no checker), C(sorry_server), C(quorum) and C(inhibit_on_failure)
     - read from each service's optional C(keepalived) mapping, defaults filled in.
+  - Every value it returns has passed the model's checks (service names, HTTP paths and
+    check scripts of safe characters, numbers), so none can add a line to C(keepalived.conf).
   - Requires netaddr on the controller.
 extends_documentation_fragment:
   - lvs.topology.virtual_services

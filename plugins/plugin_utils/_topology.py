@@ -6,30 +6,68 @@ the translations the roles need (ipvs_table config, the VIPs of a real server, g
 
 Private to the collection: this API may change without notice. It runs on the controller
 only (filters), so it may use netaddr; callers turn TopologyError into AnsibleFilterError.
+
+The values of a service follow the IPVS modules' rules, in the modules' words: each service
+is translated into the lvs.topology.ipvs_table item it becomes and checked by the builders
+of module_utils/ipvs/values.py, the code the module runs on the director. This file adds
+what only the controller can tell: the model's own keys (the forwarding method fullnat, the
+keepalived options), the real servers' addresses from their facts, and the checks across
+services and hosts.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+from collections import namedtuple
+
+from ansible.module_utils.common.validation import check_type_bool
+
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
+    IpvsInputError, address_family, normalise_address, service_identity_config,
+)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
+    DEFAULT_FORWARDING_METHOD, DEFAULT_PROTOCOL, DEFAULT_SCHEDULER, DEFAULT_WEIGHT, FORWARDING_METHODS as KERNEL_FORWARDING_METHODS,
+    MAX_PORT, Findings, checked_int, desired_service_from_params, in_item, unknown_value, validated_service_item,
+)
+
 try:
     import netaddr
 except ImportError:
     netaddr = None
 
-FORWARDING_METHODS = ("dr", "nat", "tun", "fullnat")
-PROTOCOLS = ("tcp", "udp", "sctp", "fwmark")
+# A service name is written into keepalived.conf (a "# Service <name>" line that the drain and
+# enable playbooks look for) and into an nftables rule comment: it must never end a line, open
+# or close a quote, or start a comment. Matched whole.
+SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SERVICE_NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit"
+# The keepalived options written into keepalived.conf as they are, each matched whole. An HTTP
+# path: absolute, of the characters a URL path and query take, but for those keepalived.conf
+# reads otherwise: no white space, quote, backslash, '#' or '!' (comments), '$' (its
+# definitions), braces (its blocks) or control character.
+HTTP_PATH = re.compile(r"/[A-Za-z0-9._~:/?@&()*+,;=%-]*")
+HTTP_PATH_RULE = "an absolute path of letters, digits and -._~:/?@&()*+,;=%"
+# A MISC_CHECK command: an absolute path to an executable, then arguments of the same safe
+# characters, one space apart. keepalived runs it as root (the role sets script_user root
+# and enable_script_security, so the script must not be writable by other users).
+MISC_SCRIPT = re.compile(r"/[A-Za-z0-9._+/-]+(?: [A-Za-z0-9._+/=:,@%-]+)*")
+MISC_SCRIPT_RULE = ("an absolute path to an executable, then arguments of letters, digits and ._+/=:,@%- one space apart "
+                    "(keepalived runs it as root)")
+HTTP_STATUSES = (100, 599)
+
 # FULLNAT is IPVS masquerading plus SNAT on the director: the kernel table only knows "nat".
-IPVS_FORWARDING = {"dr": "dr", "nat": "nat", "tun": "tun", "fullnat": "nat"}
+FORWARDING_METHODS = KERNEL_FORWARDING_METHODS + ("fullnat",)
+IPVS_FORWARDING = dict([(method, method) for method in KERNEL_FORWARDING_METHODS], fullnat="nat")
 
 SERVICE_DEFAULTS = {
     "port": None,
-    "protocol": "tcp",
+    "protocol": DEFAULT_PROTOCOL,
     "fwmark": None,
-    "scheduler": "wlc",
+    "scheduler": DEFAULT_SCHEDULER,
     "flags": [],
     "persistence": None,
-    "forwarding_method": "dr",
+    "forwarding_method": DEFAULT_FORWARDING_METHOD,
     # Options only the keepalived backend reads (health checks, sorry server, quorum).
     "keepalived": None,
 }
@@ -37,13 +75,14 @@ SERVICE_REQUIRED = ("name", "vip", "real_servers")
 PERSISTENCE_KEYS = ("timeout", "netmask", "engine")
 REAL_SERVER_DEFAULTS = {
     "port": None,
-    "weight": 1,
+    "weight": DEFAULT_WEIGHT,
     "upper_threshold": None,
     "lower_threshold": None,
 }
 KEEPALIVED_DEFAULTS = {
     "delay_loop": 5,
-    "health_check": {"type": "tcp"},
+    # Each key of HEALTH_CHECK_DEFAULTS unless given.
+    "health_check": {},
     "sorry_server": None,
     "quorum": None,
     "inhibit_on_failure": False,
@@ -60,6 +99,8 @@ HEALTH_CHECK_DEFAULTS = {
 HEALTH_CHECK_TYPES = ("tcp", "http", "misc", "none")
 # keepalived's lb_kind: FULLNAT is NAT in the kernel (the director role adds the SNAT).
 KEEPALIVED_LB_KIND = {"dr": "DR", "nat": "NAT", "tun": "TUN", "fullnat": "NAT"}
+# The largest count or number of seconds a keepalived option takes (its parser reads ints).
+MAX_KEEPALIVED_NUMBER = 2147483647
 
 
 class TopologyError(Exception):
@@ -78,135 +119,290 @@ def _ip(value, what):
         raise TopologyError("%s %r is not an IP address." % (what, value))
 
 
-def _is_ip(value):
+def _literal_address(value):
+    """A real-server host given as an address, normalised as the modules read it; None for a name."""
     try:
-        netaddr.IPAddress(str(value))
-        return True
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return False
+        return normalise_address(value)[0]
+    except IpvsInputError:
+        return None
 
 
-def _port(value, what):
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise TopologyError("%s %r is not a port number." % (what, value))
-    if not 1 <= port <= 65535:
-        raise TopologyError("%s %r is outside 1-65535." % (what, value))
-    return port
+def _unknown_keys(item, allowed, what):
+    unknown = sorted(set(item) - set(allowed), key=str)
+    if not unknown:
+        return []
+    return ["%s has unknown key(s) %s; allowed: %s." % (what, ", ".join(str(key) for key in unknown), ", ".join(sorted(allowed)))]
 
 
-def _check_keys(item, allowed, what):
+class _Reading(object):
+    """The problems found while reading one service, each a sentence naming where it is."""
+
+    def __init__(self, what):
+        self.what = what
+        self.problems = []
+
+    def add(self, sentence):
+        self.problems.append(sentence)
+
+
+# The host of a real-server entry that has none (or is no mapping): no address is read from
+# it, so its translation keeps its place in the list and every other entry keeps its index.
+NO_HOST = ""
+
+
+def _read_real_server(item, where, reading):
+    """The entry with its defaults filled in; an unusable one reads as a host of NO_HOST."""
+    real_server = dict(REAL_SERVER_DEFAULTS, host=NO_HOST)
     if not isinstance(item, dict):
-        raise TopologyError("%s must be a mapping, got %r." % (what, item))
-    unknown = sorted(set(item) - set(allowed))
-    if unknown:
-        raise TopologyError("%s has unknown key(s) %s; allowed: %s." % (what, ", ".join(unknown), ", ".join(sorted(allowed))))
-
-
-def _normalize_real_server(item, service, index):
-    what = "Real server %d of service %s" % (index + 1, service["name"])
-    _check_keys(item, ("host",) + tuple(REAL_SERVER_DEFAULTS), what)
-    if not item.get("host"):
-        raise TopologyError("%s has no host (an inventory name or an address)." % what)
-    real_server = dict(REAL_SERVER_DEFAULTS)
-    real_server.update((key, value) for key, value in item.items() if value is not None)
+        reading.add("%s must be a mapping, got %r." % (where, item))
+        return real_server
+    for problem in _unknown_keys(item, ("host",) + tuple(REAL_SERVER_DEFAULTS), where):
+        reading.add(problem)
+    real_server.update((key, value) for key, value in item.items() if value is not None and key in real_server)
     real_server["host"] = str(real_server["host"])
-    if service["protocol"] == "fwmark":
-        real_server["port"] = None if real_server["port"] is None else _port(real_server["port"], what + " port")
-    else:
-        real_server["port"] = service["port"] if real_server["port"] is None else _port(real_server["port"], what + " port")
-    for key in ("weight", "upper_threshold", "lower_threshold"):
-        if real_server[key] is not None:
-            try:
-                real_server[key] = int(real_server[key])
-            except (TypeError, ValueError):
-                raise TopologyError("%s %s %r is not an integer." % (what, key, real_server[key]))
-            if real_server[key] < 0:
-                raise TopologyError("%s %s %r is negative." % (what, key, real_server[key]))
+    if real_server["host"] == NO_HOST:
+        reading.add("%s has no host (an inventory name or an address)." % where)
     return real_server
 
 
-def _positive_int(value, what):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise TopologyError("%s %r is not an integer." % (what, value))
-    if number < 0:
-        raise TopologyError("%s %r is negative." % (what, value))
-    return number
-
-
-def _normalize_keepalived(item, what):
-    what += " keepalived"
-    _check_keys(item, tuple(KEEPALIVED_DEFAULTS), what)
+def _read_keepalived(item, reading):
+    """The keepalived options with their defaults; None when they cannot be used."""
+    what = reading.what + " keepalived"
+    if not isinstance(item, dict):
+        reading.add("%s must be a mapping, got %r." % (what, item))
+        return None
+    problems = _unknown_keys(item, tuple(KEEPALIVED_DEFAULTS), what)
     options = dict(KEEPALIVED_DEFAULTS)
-    options.update((key, value) for key, value in item.items() if value is not None)
-    options["delay_loop"] = _positive_int(options["delay_loop"], what + " delay_loop")
+    options.update((key, value) for key, value in item.items() if value is not None and key in KEEPALIVED_DEFAULTS)
+    options["delay_loop"] = _number(options["delay_loop"], what + " delay_loop", problems)
     if options["quorum"] is not None:
-        options["quorum"] = _positive_int(options["quorum"], what + " quorum")
-    options["inhibit_on_failure"] = bool(options["inhibit_on_failure"])
-    _check_keys(options["health_check"], tuple(HEALTH_CHECK_DEFAULTS), what + " health_check")
+        options["quorum"] = _number(options["quorum"], what + " quorum", problems)
+    try:
+        options["inhibit_on_failure"] = check_type_bool(options["inhibit_on_failure"])
+    except TypeError:
+        problems.append("%s inhibit_on_failure must be true or false, got %r." % (what, options["inhibit_on_failure"]))
+    options["health_check"] = _read_health_check(options["health_check"], what + " health_check", problems)
+    options["sorry_server"] = _read_sorry_server(options["sorry_server"], what + " sorry_server", problems)
+    for problem in problems:
+        reading.add(problem)
+    return None if problems else options
+
+
+def _read_health_check(item, what, problems):
     check = dict(HEALTH_CHECK_DEFAULTS)
-    check.update((key, value) for key, value in options["health_check"].items() if value is not None)
+    if not isinstance(item, dict):
+        problems.append("%s must be a mapping, got %r." % (what, item))
+        return check
+    problems.extend(_unknown_keys(item, tuple(HEALTH_CHECK_DEFAULTS), what))
+    check.update((key, value) for key, value in item.items() if value is not None and key in HEALTH_CHECK_DEFAULTS)
     if check["type"] not in HEALTH_CHECK_TYPES:
-        raise TopologyError("%s health_check type %r is not one of %s." % (what, check["type"], ", ".join(HEALTH_CHECK_TYPES)))
+        problems.append("%s %s" % (what, unknown_value("type", check["type"], HEALTH_CHECK_TYPES)))
+    if not (isinstance(check["path"], str) and HTTP_PATH.fullmatch(check["path"])):
+        problems.append("%s path %r is not %s." % (what, check["path"], HTTP_PATH_RULE))
+    if check["script"] is not None and not (isinstance(check["script"], str) and MISC_SCRIPT.fullmatch(check["script"])):
+        problems.append("%s script %r is not %s." % (what, check["script"], MISC_SCRIPT_RULE))
     if check["type"] == "misc" and not check["script"]:
-        raise TopologyError("%s health_check of type misc needs a script." % what)
-    for key in ("status", "connect_timeout", "retry", "delay_before_retry"):
-        check[key] = _positive_int(check[key], "%s health_check %s" % (what, key))
-    options["health_check"] = check
-    if options["sorry_server"] is not None:
-        _check_keys(options["sorry_server"], ("host", "port"), what + " sorry_server")
-        if not options["sorry_server"].get("host"):
-            raise TopologyError("%s sorry_server has no host (an inventory name or an address)." % what)
-    return options
+        problems.append("%s of type misc needs a script." % what)
+    check["status"] = _number(check["status"], what + " status", problems, *HTTP_STATUSES)
+    for key in ("connect_timeout", "retry", "delay_before_retry"):
+        check[key] = _number(check[key], "%s %s" % (what, key), problems)
+    return check
 
 
-def _normalize_service(item, index):
-    what = "Service %d of lvs_virtual_services" % (index + 1)
-    _check_keys(item, SERVICE_REQUIRED + tuple(SERVICE_DEFAULTS), what)
-    for key in SERVICE_REQUIRED:
-        if item.get(key) is None:
-            raise TopologyError("%s has no %s." % (what, key))
+def _read_sorry_server(item, what, problems):
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        problems.append("%s must be a mapping, got %r." % (what, item))
+        return None
+    problems.extend(_unknown_keys(item, ("host", "port"), what))
+    sorry = {"host": str(item.get("host") or NO_HOST), "port": None}
+    if sorry["host"] == NO_HOST:
+        problems.append("%s has no host (an inventory name or an address)." % what)
+    if item.get("port") is not None:
+        sorry["port"] = _number(item["port"], what + " port", problems, 1, MAX_PORT)
+    return sorry
+
+
+def _number(value, what, problems, minimum=0, maximum=MAX_KEEPALIVED_NUMBER):
+    """value as an int within [minimum, maximum] by the modules' rule, or None and a problem."""
+    try:
+        return checked_int(value, what, minimum, maximum)
+    except IpvsInputError as error:
+        problems.append(str(error))
+        return None
+
+
+# A service as read from the model: the service (defaults filled in), where it is for the
+# sentences, whether its name is safe, and whether it was read without a problem.
+ReadService = namedtuple("ReadService", "service where named clean")
+
+
+def _read_service(item, index):
+    """(a ReadService or None when it cannot even be translated into an ipvs_table item, the problems)."""
+    reading = _Reading("lvs_virtual_services[%d]" % index)
+    if not isinstance(item, dict):
+        reading.add("%s must be a mapping, got %r." % (reading.what, item))
+        return None, reading.problems
     service = dict(SERVICE_DEFAULTS)
-    service.update((key, value) for key, value in item.items() if value is not None)
-    service["name"] = str(service["name"])
-    what = "Service %s" % service["name"]
-    service["vip"] = str(_ip(service["vip"], what + " vip"))
-    if service["protocol"] not in PROTOCOLS:
-        raise TopologyError("%s protocol %r is not one of %s." % (what, service["protocol"], ", ".join(PROTOCOLS)))
+    service.update((key, value) for key, value in item.items() if value is not None and (key in service or key in SERVICE_REQUIRED))
+    named = False
+    if service.get("name") is not None:
+        service["name"] = str(service["name"])
+        named = bool(SERVICE_NAME.fullmatch(service["name"]))
+        if named:
+            reading.what = _where(service)
+        else:
+            # The name stays out of every sentence: the service is named by its place.
+            reading.add("%s name %r is not a safe name: use %s." % (reading.what, service["name"], SERVICE_NAME_RULE))
+    for problem in _unknown_keys(item, SERVICE_REQUIRED + tuple(SERVICE_DEFAULTS), reading.what):
+        reading.add(problem)
+    missing = [key for key in SERVICE_REQUIRED if service.get(key) is None]
+    for key in missing:
+        reading.add("%s has no %s." % (reading.what, key))
+    if "name" in missing:
+        return None, reading.problems
+    if "vip" not in missing:
+        try:
+            # In the module's words: the VIP is the address of the virtual service it checks.
+            service["vip"] = normalise_address(service["vip"], "Virtual service address")[0]
+        except IpvsInputError as error:
+            reading.add("%s: %s" % (reading.what, error))
+            missing.append("vip")
     if service["forwarding_method"] not in FORWARDING_METHODS:
-        raise TopologyError("%s forwarding_method %r is not one of %s." % (what, service["forwarding_method"], ", ".join(FORWARDING_METHODS)))
-    if service["protocol"] == "fwmark":
-        if service["fwmark"] is None:
-            raise TopologyError("%s uses protocol fwmark but sets no fwmark." % what)
-        service["fwmark"] = int(service["fwmark"])
-        service["port"] = None if service["port"] is None else _port(service["port"], what + " port")
-    else:
-        if service["port"] is None:
-            raise TopologyError("%s has no port (only fwmark services may omit it)." % what)
-        service["port"] = _port(service["port"], what + " port")
+        reading.add("%s: %s" % (reading.what, unknown_value("forwarding_method", service["forwarding_method"], FORWARDING_METHODS)))
+        service["forwarding_method"] = None
+    if service["protocol"] == "fwmark" and service["port"] is not None:
+        # Not the kernel's (a fwmark service has no port) but the health checks' default port.
+        service["port"] = _number(service["port"], reading.what + " port", reading.problems, 1, MAX_PORT)
     if isinstance(service["flags"], str):
         service["flags"] = [flag for flag in service["flags"].split(",") if flag]
     if service["persistence"] is not None:
-        _check_keys(service["persistence"], PERSISTENCE_KEYS, what + " persistence")
+        if not isinstance(service["persistence"], dict):
+            reading.add("%s persistence must be a mapping, got %r." % (reading.what, service["persistence"]))
+            service["persistence"] = None
+        else:
+            for problem in _unknown_keys(service["persistence"], PERSISTENCE_KEYS, reading.what + " persistence"):
+                reading.add(problem)
     if service["keepalived"] is not None:
-        service["keepalived"] = _normalize_keepalived(service["keepalived"], what)
-    if not isinstance(service["real_servers"], list):
-        raise TopologyError("%s real_servers must be a list." % what)
-    service["real_servers"] = [_normalize_real_server(rs, service, i) for i, rs in enumerate(service["real_servers"])]
-    return service
+        service["keepalived"] = _read_keepalived(service["keepalived"], reading)
+    if "real_servers" not in missing:
+        if not isinstance(service["real_servers"], list):
+            reading.add("%s real_servers must be a list, got %r." % (reading.what, service["real_servers"]))
+            missing.append("real_servers")
+        else:
+            service["real_servers"] = [_read_real_server(real_server, "%s.real_servers[%d]" % (reading.what, position), reading)
+                                       for position, real_server in enumerate(service["real_servers"])]
+    if "vip" in missing or "real_servers" in missing:
+        return None, reading.problems
+    return ReadService(service, reading.what, named, not reading.problems), reading.problems
+
+
+def _read_all(services):
+    """([ReadService], problems) of every service the model's shape lets through to the check
+    of its values."""
+    if services is None:
+        return [], []
+    if not isinstance(services, list):
+        return [], ["lvs_virtual_services must be a list of services, got %s." % type(services).__name__]
+    readable, problems = [], []
+    for index, item in enumerate(services):
+        read, found = _read_service(item, index)
+        problems.extend(found)
+        if read is not None:
+            readable.append(read)
+    return readable, problems
+
+
+def ipvs_item(service, address_of_real_server):
+    """The lvs.topology.ipvs_table config item of a read service, before any check of its values.
+
+    address_of_real_server(real server) gives the address to put in each real-server item.
+    """
+    item = {"protocol": service["protocol"], "scheduler": service["scheduler"]}
+    if service["protocol"] == "fwmark":
+        item["fwmark"] = service["fwmark"]
+        item["family"] = address_family(service["vip"])
+    else:
+        item["address"] = service["vip"]
+        item["port"] = service["port"]
+    if service["flags"]:
+        item["scheduler_flags"] = service["flags"]
+    for key in PERSISTENCE_KEYS:
+        if (service["persistence"] or {}).get(key) is not None:
+            item["persistence_" + key] = service["persistence"][key]
+    method = service["forwarding_method"]
+    item["real_servers"] = []
+    for real_server in service["real_servers"]:
+        entry = {"address": address_of_real_server(real_server)}
+        # An unknown method is the service's problem already: its real servers are checked
+        # without it, and without their port, whose rules depend on it.
+        if method is not None:
+            entry["forwarding_method"] = IPVS_FORWARDING[method]
+        for key in ("port", "weight", "upper_threshold", "lower_threshold"):
+            if real_server[key] is not None and (method is not None or key != "port"):
+                entry[key] = real_server[key]
+        item["real_servers"].append(entry)
+    return item
+
+
+def _where(service):
+    return "Service %s" % service["name"]
+
+
+def _values_checked(readable, address_reader):
+    """(the services whose values the builders accept, normalised; the problems of every
+    service's values). Each service's ipvs_table item is checked by the module's own
+    builders, every problem kept; address_reader(service) reads its real servers' addresses
+    (see Findings)."""
+    checked, problems = [], []
+    for read in readable:
+        findings = Findings(read.where, address_reader(read.service))
+        item = ipvs_item(read.service, lambda real_server: real_server["host"])
+        params = validated_service_item(item, read.where, findings)
+        desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
+        problems.extend(findings.sentences)
+        if read.clean and not findings.sentences:
+            _normalise_from(read.service, desired)
+            checked.append(read.service)
+    return checked, problems
+
+
+def _literal_addresses_only(service):
+    """The address reader without facts: only a real server given as an address has one."""
+    return lambda host, what: _literal_address(host)
+
+
+def _normalise_from(service, desired):
+    """The service's values as the builders read them (ints, the scheduler's flags in order)."""
+    settings = desired.settings
+    if desired.service.protocol != "fwmark":
+        service["port"] = desired.service.port
+    else:
+        service["fwmark"] = desired.service.fwmark
+    service["scheduler"] = settings.scheduler
+    service["flags"] = list(settings.scheduler_flags)
+    if service["persistence"] is not None:
+        service["persistence"] = {"timeout": settings.persistence_timeout, "netmask": settings.persistence_netmask,
+                                  "engine": settings.persistence_engine}
+
+
+def read_services(services):
+    """(the services with their defaults filled in and their values normalised, every problem
+    their values have without the facts of any host). A service with a problem is left out."""
+    readable, problems = _read_all(services)
+    checked, found = _values_checked(readable, _literal_addresses_only)
+    return checked, problems + found
 
 
 def normalize_services(services):
-    """Return a copy of lvs_virtual_services with every default filled in."""
+    """Return a copy of lvs_virtual_services with every default filled in; raise TopologyError
+    with every problem of its values."""
     require_netaddr()
-    if services is None:
-        return []
-    if not isinstance(services, list):
-        raise TopologyError("lvs_virtual_services must be a list of services, got %r." % type(services).__name__)
-    return [_normalize_service(item, index) for index, item in enumerate(services)]
+    services, problems = read_services(services)
+    if problems:
+        raise TopologyError(" ".join(problems))
+    return services
 
 
 def _facts(hostvars, host):
@@ -233,10 +429,10 @@ def host_interfaces(facts):
 
 
 class Topology:
-    """The normalised services plus what the gathered facts say about every host."""
+    """The services read from the model plus what the gathered facts say about every host."""
 
     def __init__(self, services, hostvars, directors):
-        self.services = normalize_services(services)
+        self.services = services
         self.hostvars = hostvars or {}
         self.directors = list(directors or [])
         self.vips = set(netaddr.IPAddress(s["vip"]) for s in self.services)
@@ -284,21 +480,25 @@ class Topology:
         known = [d for d in self.directors if self.networks(d) is not None]
         return bool(known) and all(self.director_address_on(d, address) is not None for d in known)
 
-    def resolve(self, service, real_server):
-        """The RIP of a real server entry (netaddr.IPAddress); raise TopologyError when unknown."""
+    def resolve(self, service, real_server, role="real server"):
+        """The RIP of a real server entry (netaddr.IPAddress); raise TopologyError when unknown.
+
+        role names the entry in the sentences (a sorry_server is resolved the same way).
+        """
         host = real_server["host"]
         family = netaddr.IPAddress(service["vip"]).version
-        if _is_ip(host):
-            return netaddr.IPAddress(host)
+        literal = _literal_address(host)
+        if literal is not None:
+            return netaddr.IPAddress(literal)
         if host not in self.hostvars:
-            raise TopologyError("Service %s names real server %r, which is neither an address nor an inventory host." % (service["name"], host))
+            raise TopologyError("Service %s names %s %r, which is neither an address nor an inventory host." % (service["name"], role, host))
         networks = self.networks(host)
         if networks is None:
-            raise TopologyError("Service %s names real server %s, whose facts were not gathered: gather facts on it first (site.yml does)."
-                                % (service["name"], host))
+            raise TopologyError("Service %s names %s %s, whose facts were not gathered: gather facts on it first (site.yml does)."
+                                % (service["name"], role, host))
         candidates = [net.ip for nic, net in networks if net.ip.version == family]
         if not candidates:
-            raise TopologyError("Real server %s of service %s has no IPv%d address." % (host, service["name"], family))
+            raise TopologyError("%s %s of service %s has no IPv%d address." % (role.capitalize(), host, service["name"], family))
         # A director-segment address first: DR and NAT need it, FULLNAT prefers it.
         for address in candidates:
             if self.on_director_segment(address):
@@ -309,15 +509,28 @@ class Topology:
             return netaddr.IPAddress(default)
         return candidates[0]
 
+    def rip(self, service, real_server):
+        """The RIP of a real server entry as the modules write addresses; raise TopologyError when unknown."""
+        # A literal address is most of a big table: it needs no netaddr round trip.
+        return _literal_address(real_server["host"]) or str(self.resolve(service, real_server))
+
+    def address_reader(self, service):
+        """The reader of real-server addresses for Findings: the RIP, or None when it cannot be
+        told (the cross-host checks say why)."""
+        def address_of(host, what):
+            try:
+                return self.rip(service, {"host": host})
+            except TopologyError:
+                return None
+        return address_of
+
     def host_matches(self, real_server, inventory_hostname, addresses):
         """True when a real server entry designates this host (by name or by one of its addresses)."""
         host = real_server["host"]
         if host == inventory_hostname:
             return True
-        if not _is_ip(host):
-            return False
-        wanted = netaddr.IPAddress(host)
-        return any(_is_ip(a) and netaddr.IPAddress(a) == wanted for a in addresses or [])
+        wanted = _literal_address(host)
+        return wanted is not None and any(_literal_address(address) == wanted for address in addresses or [])
 
     def nat_gateway(self, address):
         """The DIP a NAT real server with this address routes through (first director on-link)."""
@@ -326,6 +539,10 @@ class Topology:
             if dip is not None:
                 return dip
         return None
+
+
+def _topology(services, hostvars, directors):
+    return Topology(normalize_services(services), hostvars, directors)
 
 
 def _service_key(service):
@@ -341,14 +558,33 @@ def _describe_key(key):
 
 
 def topology_problems(services, hostvars, directors):
-    """Every problem of the model, one sentence each; an empty list means it can be deployed."""
-    try:
-        topology = Topology(services, hostvars, directors)
-    except TopologyError as error:
-        return [str(error)]
+    """Every problem of the model, one sentence each; an empty list means it can be deployed.
+
+    The values of each service are checked whatever the facts say (a real server whose
+    address cannot be told is checked but for its address); the checks across services take
+    the services whose own values are right.
+    """
+    readable, problems = _read_all(services)
+    topology = Topology([read.service for read in readable], hostvars, directors)
+    checked, found = _values_checked(readable, topology.address_reader)
+    problems.extend(found)
+    problems.extend(_across_services(checked))
+    for director in topology.directors:
+        if director not in topology.hostvars:
+            problems.append("Director %s is not an inventory host." % director)
+        elif topology.networks(director) is None:
+            problems.append("Director %s has no gathered facts: gather facts on it first (site.yml does)." % director)
+    for read in readable:
+        if read.named:
+            problems.extend(_service_problems(topology, read.service))
+    # A real server listed twice would otherwise tell its cross-host problem twice.
+    return [problem for index, problem in enumerate(problems) if problem not in problems[:index]]
+
+
+def _across_services(services):
     problems = []
     seen_names, seen_keys = {}, {}
-    for service in topology.services:
+    for service in services:
         name = service["name"]
         if name in seen_names:
             problems.append("Service name %s is used twice." % name)
@@ -358,40 +594,39 @@ def topology_problems(services, hostvars, directors):
             problems.append("Services %s and %s both claim %s." % (seen_keys[key], name, _describe_key(key)))
         else:
             seen_keys[key] = name
-    for director in topology.directors:
-        if director not in topology.hostvars:
-            problems.append("Director %s is not an inventory host." % director)
-        elif topology.networks(director) is None:
-            problems.append("Director %s has no gathered facts: gather facts on it first (site.yml does)." % director)
-    for service in topology.services:
-        problems.extend(_service_problems(topology, service))
     return problems
 
 
 def _service_problems(topology, service):
+    """The problems of a service's real servers that only the facts of the hosts tell."""
     problems = []
     name, method = service["name"], service["forwarding_method"]
     vip = netaddr.IPAddress(service["vip"])
     for real_server in service["real_servers"]:
+        if real_server["host"] == NO_HOST:
+            continue
         try:
             rip = topology.resolve(service, real_server)
         except TopologyError as error:
             problems.append(str(error))
             continue
         label = real_server["host"] if real_server["host"] == str(rip) else "%s (%s)" % (real_server["host"], rip)
-        if rip.version != vip.version:
+        # The kernel tunnels across families (the modules allow it); the real-server roles do not.
+        if method == "tun" and rip.version != vip.version:
             problems.append("Service %s mixes IPv%d VIP %s with IPv%d real server %s." % (name, vip.version, vip, rip.version, label))
         if rip in topology.vips:
             problems.append("Real server %s of service %s uses a VIP as its RIP." % (label, name))
-        remapped = real_server["port"] is not None and service["port"] is not None and real_server["port"] != service["port"]
-        if method in ("dr", "tun") and remapped:
-            problems.append("Service %s forwards port %s to %s port %s, but %s cannot remap ports (only nat and fullnat can)."
-                            % (name, service["port"], label, real_server["port"], method.upper()))
         if method in ("dr", "nat") and topology.directors and not topology.on_director_segment(rip):
             need = "on a director's L2 segment" if method == "dr" else "on a director segment so its default gateway can be the DIP"
             problems.append("Real server %s of %s service %s must be %s; no director has an address in its subnet." % (label, method.upper(), name, need))
         if method == "nat" and topology.on_director_segment(rip):
             problems.extend(_nat_gateway_problems(topology, service, real_server, rip, label))
+    sorry = (service["keepalived"] or {}).get("sorry_server")
+    if sorry:
+        try:
+            topology.resolve(service, sorry, "sorry_server")
+        except TopologyError as error:
+            problems.append(str(error))
     return problems
 
 
@@ -403,61 +638,73 @@ def _nat_gateway_problems(topology, service, real_server, rip, label):
             return ["Real server %s of NAT service %s has %d directors to choose from: set real_server_nat_gateway to the DIP they share."
                     % (label, service["name"], len(topology.directors))]
         return []
-    gateway = _ip(wanted, "real_server_nat_gateway of %s" % host)
+    try:
+        gateway = _ip(wanted, "real_server_nat_gateway of %s" % host)
+    except TopologyError as error:
+        return [str(error)]
     segment = [net for nic, net in topology.networks(host) or [] if net.ip == rip]
     if segment and gateway not in segment[0]:
         return ["Real server %s of NAT service %s has real_server_nat_gateway %s outside its subnet %s." % (label, service["name"], gateway, segment[0].cidr)]
     return []
 
 
+def _desired(topology, service):
+    """The DesiredService the ipvs_table module will build from the service; raise TopologyError
+    with its first problem (with the RIPs resolved, which a model without facts cannot check)."""
+    where = _where(service)
+    item = ipvs_item(service, lambda real_server: topology.rip(service, real_server))
+    try:
+        return item, desired_service_from_params(validated_service_item(item, where), {}, where, purge_default=True)
+    except IpvsInputError as error:
+        raise TopologyError(str(in_item(where, error)))
+
+
+def _config_entry(item, desired):
+    """The ipvs_table config of a service: the options the model sets, as the builders read them."""
+    service, settings = desired.service, desired.settings
+    entry = dict(service_identity_config(service), scheduler=settings.scheduler)
+    if settings.scheduler_flags:
+        entry["scheduler_flags"] = list(settings.scheduler_flags)
+    if "persistence_timeout" in item:
+        entry["persistence_timeout"] = settings.persistence_timeout
+    if settings.persistence_netmask is not None:
+        entry["persistence_netmask"] = str(settings.persistence_netmask)
+    if settings.persistence_engine:
+        entry["persistence_engine"] = settings.persistence_engine
+    entry["real_servers"] = []
+    for given, real_server in zip(item["real_servers"], desired.real_servers.values()):
+        server = {"address": real_server.address, "forwarding_method": real_server.forwarding_method, "weight": real_server.weight}
+        # A fwmark service's real servers have a port only when the model gives one.
+        if "port" in given or service.protocol != "fwmark":
+            server["port"] = real_server.port
+        for key in ("upper_threshold", "lower_threshold"):
+            if key in given:
+                server[key] = getattr(real_server, key)
+        entry["real_servers"].append(server)
+    return entry
+
+
 def ipvs_config(services, hostvars, directors):
     """lvs_virtual_services as the `config` list of lvs.topology.ipvs_table."""
-    topology = Topology(services, hostvars, directors)
-    config = []
-    for service in topology.services:
-        entry = {"protocol": service["protocol"], "scheduler": service["scheduler"]}
-        if service["protocol"] == "fwmark":
-            entry["fwmark"] = service["fwmark"]
-            entry["family"] = "ipv%d" % netaddr.IPAddress(service["vip"]).version
-        else:
-            entry["address"] = service["vip"]
-            entry["port"] = service["port"]
-        if service["flags"]:
-            entry["scheduler_flags"] = list(service["flags"])
-        for key in PERSISTENCE_KEYS:
-            if (service["persistence"] or {}).get(key) is not None:
-                entry["persistence_" + key] = service["persistence"][key]
-        entry["real_servers"] = []
-        for real_server in service["real_servers"]:
-            item = {
-                "address": str(topology.resolve(service, real_server)),
-                "forwarding_method": IPVS_FORWARDING[service["forwarding_method"]],
-                "weight": real_server["weight"],
-            }
-            for key in ("port", "upper_threshold", "lower_threshold"):
-                if real_server[key] is not None:
-                    item[key] = real_server[key]
-            entry["real_servers"].append(item)
-        config.append(entry)
-    return config
+    topology = _topology(services, hostvars, directors)
+    return [_config_entry(*_desired(topology, service)) for service in topology.services]
 
 
 def keepalived_virtual_servers(services, hostvars, directors):
     """lvs_virtual_services as keepalived virtual_server blocks: the ipvs_table config of each
     service plus lb_kind, the health check, sorry server, quorum and inhibit_on_failure."""
-    topology = Topology(services, hostvars, directors)
+    topology = _topology(services, hostvars, directors)
     blocks = []
     for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
-        options = service["keepalived"] or _normalize_keepalived({}, "Service %s" % service["name"])
+        options = service["keepalived"] or _read_keepalived({}, _Reading(_where(service)))
         block = dict(entry, name=service["name"], lb_kind=KEEPALIVED_LB_KIND[service["forwarding_method"]])
         block.update((key, value) for key, value in options.items() if key != "sorry_server")
         block["sorry_server"] = None
-        if options["sorry_server"]:
-            sorry = options["sorry_server"]
-            port = sorry.get("port", service["port"])
+        sorry = options["sorry_server"]
+        if sorry:
             block["sorry_server"] = {
-                "address": str(topology.resolve(service, {"host": str(sorry["host"])})),
-                "port": None if port is None else _port(port, "Service %s sorry_server port" % service["name"]),
+                "address": str(topology.resolve(service, sorry, "sorry_server")),
+                "port": service["port"] if sorry["port"] is None else sorry["port"],
             }
         blocks.append(block)
     return blocks
@@ -466,21 +713,22 @@ def keepalived_virtual_servers(services, hostvars, directors):
 def real_server_entries(services, hostvars, directors, host):
     """Every (virtual service, real server) pair that names host, in the shape of the
     lvs.topology.ipvs_real_server options, with the weight the model gives it."""
-    topology = Topology(services, hostvars, directors)
+    topology = _topology(services, hostvars, directors)
     addresses = [str(net.ip) for nic, net in topology.networks(host) or []]
+    wanted = _literal_address(host)
     entries = []
     for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
         identity = dict((key, entry[key]) for key in ("protocol", "address", "port", "fwmark", "family") if key in entry)
         for real_server, resolved in zip(service["real_servers"], entry["real_servers"]):
             # An address designates the real server whose RIP it is, however the model names it.
-            if topology.host_matches(real_server, host, addresses) or (_is_ip(host) and _ip(host, "host") == _ip(resolved["address"], "RIP")):
+            if topology.host_matches(real_server, host, addresses) or (wanted is not None and wanted == resolved["address"]):
                 entries.append(dict(resolved, service=service["name"], virtual_service=identity))
     return entries
 
 
 def real_server_vips(services, inventory_hostname, addresses, forwarding_methods):
     """The sorted VIPs this host serves with one of the given forwarding methods."""
-    topology = Topology(services, {}, [])
+    topology = _topology(services, {}, [])
     vips = set()
     for service in topology.services:
         if service["forwarding_method"] not in forwarding_methods:
@@ -492,7 +740,7 @@ def real_server_vips(services, inventory_hostname, addresses, forwarding_methods
 
 def nat_gateway(services, hostvars, directors, inventory_hostname, addresses):
     """The DIP a NAT real server must use as its default gateway (None when it serves no NAT service)."""
-    topology = Topology(services, hostvars, directors)
+    topology = _topology(services, hostvars, directors)
     for service in topology.services:
         if service["forwarding_method"] != "nat":
             continue
@@ -512,7 +760,7 @@ def director_vips(services, facts, interface=None):
     the given interface, else on the interface of the default route; IPv4 VIPs get an
     eth0:N label as in the seeds (IPv6 addresses have no labels).
     """
-    topology = Topology(services, {}, [])
+    topology = _topology(services, {}, [])
     # /32 and /128 entries are VIPs already in place, not subnets.
     networks = [(nic, net) for nic, net in host_interfaces(facts or {}) if net.size > 1]
     labels_used = {}

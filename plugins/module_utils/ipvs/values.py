@@ -12,6 +12,12 @@ real-server options are declared once here and reused by every module, at the to
 (ipvs_service, ipvs_real_server) and inside lists and dicts (real_servers, virtual_service,
 ipvs_table's config), where each item is checked against the same spec by _validated so an
 error names the item it is in.
+
+These are also the rules of the collection's data model: the controller's validation
+(plugin_utils/_topology.py) translates each service of lvs_virtual_services into the
+ipvs_table item it becomes and runs the same builders on it, with a Findings that keeps every
+sentence instead of raising the first, so it refuses what the module would refuse, in the
+module's words, before any host changes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +36,11 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
 )
 
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
+# ipvsadm's defaults, which are also the data model's.
 DEFAULT_SCHEDULER = "wlc"
+DEFAULT_PROTOCOL = "tcp"
+DEFAULT_FORWARDING_METHOD = "dr"
+DEFAULT_WEIGHT = 1
 # Only sh and mh take flags; the order is the one ipvsadm prints them in.
 SCHEDULER_FLAGS = {
     "sh": ("sh-fallback", "sh-port"),
@@ -70,10 +80,16 @@ def checked_int(value, what, minimum, maximum):
     return number
 
 
+def unknown_value(name, value, choices):
+    """The sentence of a value that is not one of choices."""
+    return "%s %r is unknown; use one of %s." % (name, value, ", ".join(choices))
+
+
 def normalise_netmask(value, family):
     """Persistence granularity: a dotted IPv4 mask (or prefix length) / an IPv6 prefix length.
 
     Returns None for the kernel's default (one client address), so defaults compare equal.
+    Reads any mask the kernel may hold; checked_netmask is the rule for a mask to set.
     """
     if value is None or value == "":
         return None
@@ -92,8 +108,19 @@ def normalise_netmask(value, family):
     return None if mask == FULL_IPV4_NETMASK else mask
 
 
+def checked_netmask(value, family):
+    """normalise_netmask, refusing an IPv4 mask whose ones are not all leading: the clients it
+    would group share no prefix, which is never what persistence granularity means."""
+    mask = normalise_netmask(value, family)
+    if family == "ipv4" and mask is not None:
+        zeros = ~int(ipaddress.IPv4Address(u"%s" % mask)) & 0xFFFFFFFF
+        if zeros & (zeros + 1):
+            raise IpvsInputError("persistence_netmask %s is not contiguous; use leading ones only, such as 255.255.255.0." % mask)
+    return mask
+
+
 SERVICE_IDENTITY_SPEC = dict(
-    protocol=dict(type="str", default="tcp", choices=list(PROTOCOLS)),
+    protocol=dict(type="str", default=DEFAULT_PROTOCOL, choices=list(PROTOCOLS)),
     address=dict(type="str"),
     port=dict(type="int"),
     fwmark=dict(type="int"),
@@ -155,10 +182,69 @@ def real_server_module_spec():
     return spec, {}
 
 
+def _located(where, message):
+    return message if not where or message.startswith(where) else "%s: %s" % (where, message)
+
+
 def in_item(where, error):
     """The error of one list item, prefixed with its position unless it already names it."""
-    message = str(error)
-    return IpvsInputError(message if message.startswith(where) else "%s: %s" % (where, message))
+    return IpvsInputError(_located(where, str(error)))
+
+
+class Findings(object):
+    """Every refused value of one item, for a caller that lists them all.
+
+    Without a Findings the builders below raise the sentence of the first refused value, and a
+    module runs nothing. Given one, they keep each sentence (prefixed with where, as in_item
+    does) and go on with every check that does not need a refused value; the controller's
+    validation lists every problem of a data model so, in the modules' own words. address_of,
+    when set, reads a real server's address instead of normalise_address and may return None
+    for an address its caller cannot tell yet (and reports itself).
+    """
+
+    def __init__(self, where, address_of=None, sentences=None):
+        self.where = where
+        self.address_of = address_of
+        self.sentences = [] if sentences is None else sentences
+
+    def add(self, sentence):
+        sentence = _located(self.where, sentence)
+        if sentence not in self.sentences:
+            self.sentences.append(sentence)
+
+    def within(self, where):
+        """The findings of a part of the item (a real server), kept with the item's."""
+        return Findings(where, self.address_of, self.sentences)
+
+
+# What _validated keeps of a value it refused while collecting Findings, so the checks that
+# need that value are skipped rather than run on a default the user never chose.
+REFUSED = object()
+
+
+def _refuse(findings, sentence):
+    if findings is None:
+        raise IpvsInputError(sentence)
+    findings.add(sentence)
+
+
+def _attempt(findings, check, *args):
+    """check(*args); while collecting findings, None in place of what a refused value spoils."""
+    if findings is None:
+        return check(*args)
+    try:
+        return check(*args)
+    except IpvsInputError as error:
+        findings.add(str(error))
+        return None
+
+
+def _given(params, *names):
+    """False when _validated refused one of these options (only while collecting findings)."""
+    for name in names:
+        if params.get(name) is REFUSED:
+            return False
+    return True
 
 
 TYPE_CHECKS = {"str": check_type_str, "int": check_type_int, "bool": check_type_bool, "list": check_type_list, "dict": check_type_dict}
@@ -183,25 +269,28 @@ def _typed(kind, value):
     return value if isinstance(value, NATIVE_TYPES[kind]) else TYPE_CHECKS[kind](value)
 
 
-def _validated(spec, params, where, rules=None):
+def _validated(spec, params, where, rules=None, findings=None):
     """Check one nested item against a spec; raise one sentence naming the item.
 
     The same rules as AnsibleModule's (types, choices, required, required_if), written out
     because ArgumentSpecValidator costs about a millisecond per item and ipvs_table checks
-    tens of thousands of items in one call.
+    tens of thousands of items in one call. With findings, every problem is kept, a refused
+    value becomes REFUSED, and None is returned for an item that is no dictionary at all.
     """
     if not isinstance(params, dict):
-        raise IpvsInputError("%s must be a dictionary, got %r." % (where, params))
+        _refuse(findings, "%s must be a dictionary, got %r." % (where, params))
+        return None
     defaults, required, names = _prepared(spec)
     if not names.issuperset(params):
         unknown = sorted(set(params) - names)
-        raise IpvsInputError("%s has unknown option(s) %s; it takes %s." % (where, ", ".join(unknown), ", ".join(sorted(spec))))
+        _refuse(findings, "%s has unknown option(s) %s; it takes %s." % (where, ", ".join(unknown), ", ".join(sorted(spec))))
     result = dict(defaults)
     for name in required:
         if params.get(name) is None:
-            raise IpvsInputError("%s: missing required option %s." % (where, name))
+            _refuse(findings, "%s: missing required option %s." % (where, name))
+            result[name] = REFUSED
     for name, value in params.items():
-        if value is None:
+        if value is None or name not in names:
             continue
         option = spec[name]
         try:
@@ -209,20 +298,27 @@ def _validated(spec, params, where, rules=None):
             if option.get("elements"):
                 value = [_typed(option["elements"], element) for element in value]
         except (TypeError, ValueError) as error:
-            raise IpvsInputError("%s: option %s must be of type %s (%s)." % (where, name, option.get("elements") or option["type"], error))
+            _refuse(findings, "%s: option %s must be of type %s (%s)." % (where, name, option.get("elements") or option["type"], error))
+            result[name] = REFUSED
+            continue
         choices = option.get("choices")
-        if choices and any(element not in choices for element in (value if isinstance(value, list) else [value])):
-            raise IpvsInputError("%s: value of %s must be one of: %s, got: %s." % (where, name, ", ".join(choices), value))
+        if choices:
+            unknown = [element for element in (value if isinstance(value, list) else [value]) if element not in choices]
+            if unknown:
+                _refuse(findings, "%s: %s" % (where, unknown_value(name, unknown[0], choices)))
+                result[name] = REFUSED
+                continue
         result[name] = value
     for name, value, needed in (rules or {}).get("required_if", ()):
         missing = [option for option in needed if result.get(option) is None]
         if result.get(name) == value and missing:
-            raise IpvsInputError("%s: %s is %s but all of the following are missing: %s." % (where, name, value, ", ".join(missing)))
+            _refuse(findings, "%s: %s is %s but all of the following are missing: %s." % (where, name, value, ", ".join(missing)))
+            result.update((option, REFUSED) for option in missing)
     return result
 
 
-def validated_service_item(params, where):
-    return _validated(SERVICE_ITEM_SPEC, params, where, SERVICE_IDENTITY_RULES)
+def validated_service_item(params, where, findings=None):
+    return _validated(SERVICE_ITEM_SPEC, params, where, SERVICE_IDENTITY_RULES, findings)
 
 
 def validated_identity(params, where):
@@ -231,7 +327,7 @@ def validated_identity(params, where):
 
 def virtual_service_from_params(params):
     """Build the service identity; raise IpvsInputError with one sentence when it is wrong."""
-    protocol = params.get("protocol") or "tcp"
+    protocol = params.get("protocol") or DEFAULT_PROTOCOL
     family = params.get("family")
     if protocol == "fwmark":
         if params.get("address") is not None or params.get("port") is not None:
@@ -254,11 +350,29 @@ def _pick(params, name, base, default):
     return getattr(base, name) if base is not None else default
 
 
-def service_settings_from_params(service, params, base=None):
-    """Settings of a service; unset options take base's value (merged) or ipvsadm's default."""
+def service_settings_from_params(service, params, base=None, findings=None):
+    """Settings of a service; unset options take base's value (merged) or ipvsadm's default.
+
+    While collecting findings, service may be None (its identity was refused): the checks that
+    need it are skipped, and None is returned when anything was refused.
+    """
+    scheduling = persistence = one_packet = None
+    if _given(params, "scheduler", "scheduler_flags"):
+        scheduling = _attempt(findings, _scheduling, params, base)
+    if service is not None and _given(params, "persistence_timeout", "persistence_netmask", "persistence_engine"):
+        persistence = _attempt(findings, _persistence, service, params, base)
+    if persistence is not None and _given(params, "one_packet"):
+        one_packet = _attempt(findings, _one_packet, service, params, base, persistence[0])
+    if scheduling is None or persistence is None or one_packet is None:
+        return None
+    return ServiceSettings(scheduling[0], scheduling[1], persistence[0], persistence[1], persistence[2], one_packet)
+
+
+def _scheduling(params, base):
+    """(scheduler, flags in ipvsadm's order)."""
     scheduler = _pick(params, "scheduler", base, DEFAULT_SCHEDULER)
     if scheduler not in SCHEDULERS:
-        raise IpvsInputError("scheduler %r is unknown; use one of %s." % (scheduler, ", ".join(SCHEDULERS)))
+        raise IpvsInputError(unknown_value("scheduler", scheduler, SCHEDULERS))
     if params.get("scheduler_flags") is not None:
         flags = params["scheduler_flags"]
     elif base is not None and base.scheduler == scheduler:
@@ -272,14 +386,17 @@ def service_settings_from_params(service, params, base=None):
                 flag, scheduler, "it takes " + ", ".join(allowed) if allowed else "it takes no flags"))
     if len(set(flags)) != len(flags):
         raise IpvsInputError("scheduler_flags lists a flag twice: %s." % ", ".join(flags))
-    flags = tuple(flag for flag in allowed if flag in flags)
+    return scheduler, tuple(flag for flag in allowed if flag in flags)
 
+
+def _persistence(service, params, base):
+    """(timeout, netmask, engine)."""
     timeout = checked_int(_pick(params, "persistence_timeout", base, 0), "persistence_timeout", 0, MAX_PERSISTENCE_TIMEOUT)
     netmask, engine = None, None
     if params.get("persistence_netmask") not in (None, ""):
         if not timeout:
             raise IpvsInputError("persistence_netmask needs persistence: set persistence_timeout above 0.")
-        netmask = normalise_netmask(params["persistence_netmask"], service.family)
+        netmask = checked_netmask(params["persistence_netmask"], service.family)
     elif timeout and base is not None:
         netmask = base.persistence_netmask
     if params.get("persistence_engine") is not None:
@@ -288,20 +405,24 @@ def service_settings_from_params(service, params, base=None):
         engine = params["persistence_engine"]
     elif timeout and base is not None:
         engine = base.persistence_engine
+    return timeout, netmask, engine
 
+
+def _one_packet(service, params, base, timeout):
+    """one_packet, and the rules of the service's kind it goes with."""
     one_packet = bool(_pick(params, "one_packet", base, False))
     if one_packet and service.protocol not in ("udp", "fwmark"):
         raise IpvsInputError("one_packet scheduling applies only to udp and fwmark services, not to %s." % service.label())
     if service.protocol != "fwmark" and service.port == 0 and not timeout:
         raise IpvsInputError("port 0 (all ports) needs persistence: set persistence_timeout above 0 for %s." % service.label())
-    return ServiceSettings(scheduler, flags, timeout, netmask, engine, one_packet)
+    return one_packet
 
 
 def real_server_from_params(service, params, base=None, weight_override=None):
     """One real server of service; unset options take base's value (merged) or the ipvsadm default."""
     address = _real_server_address(params.get("address"), "Real server address")
     port = _real_server_port(service, params.get("port"), "real server %s port" % address)
-    return _placed(service, port, _real_server_options(params, base, weight_override))
+    return _placed(service, port, _real_server_options(address, "real server %s" % address, params, base, weight_override))
 
 
 def _real_server_address(value, what):
@@ -313,43 +434,74 @@ def _real_server_port(service, value, what):
     return service.default_real_server_port() if value is None else checked_int(value, what, 0, MAX_PORT)
 
 
-def _placed(service, port, options):
+def _placed(service, port, options, name=None):
     """options (a real server without its port) as a real server of service on port.
 
     Only these checks depend on the service; the rest of a real server's options are
-    checked once per distinct item (see pool_from_params).
+    checked once per distinct item (see pool_from_params). An address None (not known yet,
+    while collecting findings) skips the check of its family, and name names the real server.
     """
-    what = "real server %s" % options.address
-    family = address_family(options.address)
+    what = "real server %s" % (options.address if options.address is not None else name)
     method = options.forwarding_method
-    if family != service.family and method != "tun":
-        raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
-            what, family, service.label(), service.family))
+    if options.address is not None:
+        family = address_family(options.address)
+        if family != service.family and method != "tun":
+            raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
+                what, family, service.label(), service.family))
     if method in ("dr", "tun") and port != service.default_real_server_port():
         raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
                              "(only nat can): drop port or use nat." % (what, port, service.default_real_server_port(), method))
     return RealServer(options.address, port, *options[2:])
 
 
-def _real_server_options(params, base, weight_override):
-    """A real server's options but its port (None here), checked; unset ones from base or ipvsadm's defaults."""
-    address = _real_server_address(params.get("address"), "Real server address")
-    what = "real server %s" % address
-    method = _pick(params, "forwarding_method", base, "dr")
+def _real_server_options(address, what, params, base, weight_override, findings=None):
+    """A real server's options but its port (None here), checked; unset ones from base or ipvsadm's defaults.
+
+    what names the real server in sentences. While collecting findings, what a refused value
+    spoils is None in it, so the checks of its placement still run on the rest.
+    """
+    method = weight = thresholds = tunnel = None
+    if _given(params, "forwarding_method"):
+        method = _attempt(findings, _forwarding_method, params, base)
+    if _given(params, "weight"):
+        weight = _attempt(findings, _weight, what, params, base, weight_override)
+    if _given(params, "upper_threshold", "lower_threshold"):
+        thresholds = _attempt(findings, _thresholds, what, params, base)
+    if method is not None and _given(params, "tunnel_type", "tunnel_port", "tunnel_checksum"):
+        tunnel = _attempt(findings, _tunnel, what, method, params, base)
+    upper, lower = thresholds or (None, None)
+    tunnel_type, tunnel_port, checksum = tunnel or (None, None, None)
+    return RealServer(address, None, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
+
+
+def _forwarding_method(params, base):
+    method = _pick(params, "forwarding_method", base, DEFAULT_FORWARDING_METHOD)
     if method not in FORWARDING_METHODS:
-        raise IpvsInputError("forwarding_method %r is unknown; use dr, nat or tun." % (method,))
-    weight = weight_override if weight_override is not None else _pick(params, "weight", base, 1)
-    weight = checked_int(weight, what + " weight", 0, MAX_WEIGHT)
+        raise IpvsInputError(unknown_value("forwarding_method", method, FORWARDING_METHODS))
+    return method
+
+
+def _weight(what, params, base, weight_override):
+    weight = weight_override if weight_override is not None else _pick(params, "weight", base, DEFAULT_WEIGHT)
+    return checked_int(weight, what + " weight", 0, MAX_WEIGHT)
+
+
+def _thresholds(what, params, base):
+    """(upper, lower); 0 is none."""
     upper = checked_int(_pick(params, "upper_threshold", base, 0), what + " upper_threshold", 0, MAX_THRESHOLD)
     lower = checked_int(_pick(params, "lower_threshold", base, 0), what + " lower_threshold", 0, MAX_THRESHOLD)
     if lower > upper:
         raise IpvsInputError("%s lower_threshold %d is above its upper_threshold %d (0 = none); the kernel refuses that." % (what, lower, upper))
+    return upper, lower
 
+
+def _tunnel(what, method, params, base):
+    """(tunnel type, tunnel port, checksum): all None but with forwarding_method tun."""
     tunnel_given = [name for name in ("tunnel_type", "tunnel_port", "tunnel_checksum") if params.get(name) is not None]
     if method != "tun":
         if tunnel_given:
             raise IpvsInputError("%s sets %s, which apply only with forwarding_method tun." % (what, ", ".join(tunnel_given)))
-        return RealServer(address, None, method, weight, upper, lower, None, None, None)
+        return None, None, None
     inherit = base if base is not None and base.forwarding_method == "tun" else None
     tunnel_type = _pick(params, "tunnel_type", inherit, "ipip")
     tunnel_port, checksum = None, None
@@ -367,7 +519,7 @@ def _real_server_options(params, base, weight_override):
             raise IpvsInputError("%s: tunnel_checksum remcsum exists only for tunnel_type gue." % what)
     elif params.get("tunnel_checksum") is not None:
         raise IpvsInputError("%s sets tunnel_checksum, which applies only to tunnel_type gue or gre." % what)
-    return RealServer(address, None, method, weight, upper, lower, tunnel_type, tunnel_port, checksum)
+    return tunnel_type, tunnel_port, checksum
 
 
 def _item_key_without_port(item):
@@ -386,30 +538,52 @@ def _item_key_without_port(item):
     return key
 
 
-def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False):
+def _collected_address_and_port(service, item, params, label, findings):
+    """(address, port) of a real-server item while collecting findings, each None when unknown."""
+    address = port = None
+    if _given(params, "address"):
+        read = findings.address_of or _real_server_address
+        address = _attempt(findings, read, params["address"], label + " address")
+    if service is not None and _given(params, "port"):
+        port = _attempt(findings, _real_server_port, service, item.get("port"), label + " port")
+    return address, port
+
+
+def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False, findings=None):
     """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates.
 
     A big table lists the same few real servers behind many services: an item is checked
     once per distinct content but its port (and per live base), and only its port and
-    family are checked again for each service.
+    family are checked again for each service. While collecting findings every item is
+    checked on its own, and service may be None (its identity was refused): each item's own
+    values are still checked.
     """
     present, absent, seen = OrderedDict(), [], set()
     live_servers = live_servers or {}
     for position, item in enumerate(items or []):
         label = "%s[%d]" % (where, position)
-        item_key = _item_key_without_port(item)
+        item_findings = findings.within(label) if findings is not None else None
+        # Findings may read addresses its own way: nothing of theirs goes into the caches.
+        item_key = _item_key_without_port(item) if findings is None else None
         params = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
         if params is None:
-            params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
+            params = _validated(REAL_SERVER_ITEM_SPEC, item, label, findings=item_findings)
+            if params is None:
+                continue
             if item_key is not None:
                 _CHECKED_ITEMS[item_key] = params
-        address = _real_server_address(params.get("address"), label + " address")
-        # The item's own port: params may be another item's, equal but for the port.
-        port = _real_server_port(service, item.get("port"), label + " port")
+        if item_findings is None:
+            address = _real_server_address(params["address"], label + " address")
+            # The item's own port: params may be another item's, equal but for the port.
+            port = _real_server_port(service, item.get("port"), label + " port")
+        else:
+            address, port = _collected_address_and_port(service, item, params, label, item_findings)
         key = (address, port)
-        if key in seen:
-            raise IpvsInputError("%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
-        seen.add(key)
+        if address is not None and port is not None:
+            if key in seen:
+                _refuse(findings, "%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
+                continue
+            seen.add(key)
         state = params.get("state") or "present"
         if state == "absent":
             absent.append(key)
@@ -421,13 +595,16 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
             options_key = (item_key, base, weight_override)
             options = _BUILT_OPTIONS.get(options_key) if item_key is not None else None
             if options is None:
-                options = _real_server_options(params, base, weight_override)
+                what = "real server %s" % (address if address is not None else item.get("address"))
+                options = _real_server_options(address, what, params, base, weight_override, item_findings)
                 if item_key is not None:
                     _BUILT_OPTIONS[options_key] = options
-            real_server = _placed(service, port, options)
+            if item_findings is None:
+                present[key] = _placed(service, port, options)
+            elif port is not None:
+                _attempt(item_findings, _placed, service, port, options, item.get("address"))
         except IpvsInputError as error:
             raise in_item(label, error)
-        present[key] = real_server
     return present, absent
 
 
@@ -437,20 +614,25 @@ _CHECKED_ITEMS = {}
 _BUILT_OPTIONS = {}
 
 
-def desired_service_from_params(params, have, where, merge=False, purge_default=None):
+def desired_service_from_params(params, have, where, merge=False, purge_default=None, findings=None):
     """One DesiredService from a service's parameters (ipvs_service or an ipvs_table item).
 
     merge keeps the live value of every unset option; purge_default is what an unset
-    purge_real_servers means (None: true exactly when real_servers is given).
+    purge_real_servers means (None: true exactly when real_servers is given). With findings,
+    every refused value is kept there and None is returned when the service cannot be built.
     """
-    service = virtual_service_from_params(params)
-    entry = have.get(service)
+    service = None
+    if _given(params, *SERVICE_IDENTITY_SPEC):
+        service = _attempt(findings, virtual_service_from_params, params)
+    entry = have.get(service) if service is not None else None
     base = entry.settings if (merge and entry is not None) else None
-    settings = service_settings_from_params(service, params, base)
-    items = params.get("real_servers")
+    settings = service_settings_from_params(service, params, base, findings)
+    items = params.get("real_servers") if _given(params, "real_servers") else None
     purge = params.get("purge_real_servers")
-    if purge is None:
+    if purge is None or purge is REFUSED:
         purge = items is not None if purge_default is None else purge_default
     present, absent = pool_from_params(service, items, entry.real_servers if entry else None,
-                                       where + ".real_servers" if where else "real_servers", merge)
+                                       where + ".real_servers" if where else "real_servers", merge, findings)
+    if service is None or settings is None:
+        return None
     return DesiredService(service, settings, present, absent, bool(purge))

@@ -173,3 +173,17 @@ def test_drain_and_enable_edit_only_the_weight_of_that_service_in_keepalived_con
     assert [line for line in drained.splitlines() if line not in text.splitlines()] == ["        weight 0"]
     # enable: the model's weight, back to the file the role writes.
     assert weight_edit(drained, web) == (text, 1)
+
+
+def test_drain_finds_a_service_by_any_safe_name_and_no_other():
+    # "web.1" would match "web41" as a pattern and starts like "web": the edit must find only its own block.
+    services = [service(name="web41", vip="192.0.2.102"), service(name="web.1"), service(name="web", vip="192.0.2.101")]
+    text = render_text(services)
+    entries = real_server_entries(services, HOSTVARS, ["lb01", "lb02"], "web02")
+    dotted = [entry for entry in entries if entry["service"] == "web.1"][0]
+    drained, count = weight_edit(text, dotted, weight=0)
+    assert count == 1
+    lines = [line.strip() for line in drained.splitlines()]
+    assert "weight 0" in block(block(lines, "virtual_server 192.0.2.100 80"), "real_server 192.0.2.22 80")
+    for other in ("192.0.2.101", "192.0.2.102"):
+        assert "weight 2" in block(block(lines, "virtual_server %s 80" % other), "real_server 192.0.2.22 80")

@@ -13,6 +13,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.topology.plugins.filter.lvs_keepalived_virtual_servers import lvs_keepalived_virtual_servers
 from ansible_collections.lvs.topology.plugins.filter.lvs_real_server_entries import lvs_real_server_entries
+from ansible_collections.lvs.topology.plugins.filter.lvs_topology_problems import lvs_topology_problems
 
 from test_topology import facts, nic, services
 
@@ -55,9 +56,9 @@ def test_keepalived_options_http_check_sorry_server_and_fullnat(hostvars):
 
 
 @pytest.mark.parametrize("keepalived, expected", [
-    ({"health_check": {"type": "ssl"}}, "Service web keepalived health_check type 'ssl' is not one of tcp, http, misc, none."),
+    ({"health_check": {"type": "ssl"}}, "Service web keepalived health_check type 'ssl' is unknown; use one of tcp, http, misc, none."),
     ({"health_check": {"type": "misc"}}, "Service web keepalived health_check of type misc needs a script."),
-    ({"delay_loop": -1}, "Service web keepalived delay_loop -1 is negative."),
+    ({"delay_loop": -1}, "Service web keepalived delay_loop must be from 0 to 2147483647, got -1."),
     ({"sorry": "rs2"}, "Service web keepalived has unknown key(s) sorry; allowed: delay_loop, health_check, inhibit_on_failure, quorum, sorry_server."),
     ({"sorry_server": {"port": 80}}, "Service web keepalived sorry_server has no host (an inventory name or an address)."),
 ])
@@ -65,6 +66,55 @@ def test_bad_keepalived_options_fail_in_one_sentence(hostvars, keepalived, expec
     with pytest.raises(AnsibleFilterError) as error:
         lvs_keepalived_virtual_servers(services({"keepalived": keepalived}), hostvars, ["director"])
     assert str(error.value) == expected
+
+
+HTTP_PATH_RULE = "is not an absolute path of letters, digits and -._~:/?@&()*+,;=%."
+SCRIPT_RULE = ("is not an absolute path to an executable, then arguments of letters, digits and ._+/=:,@%- one space apart"
+               " (keepalived runs it as root).")
+
+
+@pytest.mark.parametrize("path", ["/health\n    }\n    real_server 203.0.113.9 80 {", "/a b", "health", "/a\"b", "/a'b", "/a#b", "/a!b",
+                                  "/a{b", "/a}b", "/a$b", "/a\\b", "/a\tb", "/\u00e9", "/ok\n", ""])
+def test_an_http_path_that_could_break_keepalived_conf_is_refused(hostvars, path):
+    model = services({"keepalived": {"health_check": {"type": "http", "path": path}}})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == ["Service web keepalived health_check path %r %s" % (path, HTTP_PATH_RULE)]
+
+
+@pytest.mark.parametrize("path", ["/", "/health", "/status?full=1&fmt=json", "/a/b_c-d.e~f:g@h(i)*+,;=%20"])
+def test_http_paths_of_safe_characters_pass(hostvars, path):
+    model = services({"keepalived": {"health_check": {"type": "http", "path": path}}})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == []
+    assert lvs_keepalived_virtual_servers(model, hostvars, ["director"])[0]["health_check"]["path"] == path
+
+
+@pytest.mark.parametrize("script", ["check-web", "/usr/bin/check\"; reboot; \"", "/usr/bin/check  --twice", "/usr/bin/check --x=$HOME",
+                                    "/usr/bin/check\n", "/usr/bin/check 'a b'", "/usr/bin/check #", " /usr/bin/check", "/usr/bin/check "])
+def test_a_misc_script_that_is_not_a_plain_command_is_refused(hostvars, script):
+    model = services({"keepalived": {"health_check": {"type": "misc", "script": script}}})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == ["Service web keepalived health_check script %r %s" % (script, SCRIPT_RULE)]
+
+
+def test_a_misc_script_with_simple_arguments_passes(hostvars):
+    model = services({"keepalived": {"health_check": {"type": "misc", "script": "/usr/local/bin/check-web --port=80 -t 3 192.0.2.100"}}})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == []
+
+
+@pytest.mark.parametrize("keepalived, expected", [
+    ({"health_check": {"type": "http", "status": 99}}, "Service web keepalived health_check status must be from 100 to 599, got 99."),
+    ({"health_check": {"type": "http", "status": "200\nfoo"}},
+     "Service web keepalived health_check status must be an integer from 100 to 599, got '200\\nfoo'."),
+    ({"quorum": "2 }"}, "Service web keepalived quorum must be an integer from 0 to 2147483647, got '2 }'."),
+    ({"inhibit_on_failure": "sometimes"}, "Service web keepalived inhibit_on_failure must be true or false, got 'sometimes'."),
+    ({"sorry_server": {"host": "rs2", "port": 0}}, "Service web keepalived sorry_server port must be from 1 to 65535, got 0."),
+    ({"sorry_server": {"host": "nowhere"}}, "Service web names sorry_server 'nowhere', which is neither an address nor an inventory host."),
+])
+def test_every_keepalived_value_is_checked_before_any_host_changes(hostvars, keepalived, expected):
+    assert lvs_topology_problems(services({"keepalived": keepalived}), hostvars, ["director"]) == [expected]
+
+
+def test_inhibit_on_failure_reads_yaml_booleans(hostvars):
+    block, = lvs_keepalived_virtual_servers(services({"keepalived": {"inhibit_on_failure": "false"}}), hostvars, ["director"])
+    assert block["inhibit_on_failure"] is False
 
 
 def test_real_server_entries_by_inventory_name_and_by_address(hostvars):

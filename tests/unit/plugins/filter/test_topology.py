@@ -109,7 +109,8 @@ def test_ipvs_config_fwmark_service_has_family_and_no_address(hostvars):
     [entry] = lvs_ipvs_config(model, hostvars, ["director"])
     assert entry["fwmark"] == 7 and entry["family"] == "ipv4"
     assert "address" not in entry and "port" not in entry
-    assert entry["scheduler_flags"] == ["sh-port", "sh-fallback"]
+    # The flags in the order ipvsadm prints them, as the module reads them.
+    assert entry["scheduler_flags"] == ["sh-fallback", "sh-port"]
     assert all("port" not in rs for rs in entry["real_servers"])
 
 
@@ -144,9 +145,11 @@ def test_valid_model_has_no_problems(hostvars):
 
 @pytest.mark.parametrize("override, expected", [
     ({"real_servers": [{"host": "rs1", "port": 8080}]},
-     "Service web forwards port 80 to rs1 (192.0.2.21) port 8080, but DR cannot remap ports (only nat and fullnat can)."),
+     "Service web.real_servers[0]: real server 192.0.2.21 port 8080 differs from the service port 80, but with forwarding_method dr"
+     " the kernel cannot remap ports (only nat can): drop port or use nat."),
     ({"forwarding_method": "tun", "real_servers": [{"host": "far1", "port": 8080}]},
-     "Service web forwards port 80 to far1 (203.0.113.41) port 8080, but TUN cannot remap ports (only nat and fullnat can)."),
+     "Service web.real_servers[0]: real server 203.0.113.41 port 8080 differs from the service port 80, but with forwarding_method tun"
+     " the kernel cannot remap ports (only nat can): drop port or use nat."),
     ({"real_servers": [{"host": "far1"}]},
      "Real server far1 (203.0.113.41) of DR service web must be on a director's L2 segment; no director has an address in its subnet."),
     ({"forwarding_method": "nat", "real_servers": [{"host": "far1"}]},
@@ -157,18 +160,78 @@ def test_valid_model_has_no_problems(hostvars):
     ({"real_servers": [{"host": "192.0.2.100"}]},
      "Real server 192.0.2.100 of service web uses a VIP as its RIP."),
     ({"real_servers": [{"host": "rs1", "wieght": 2}]},
-     "Real server 1 of service web has unknown key(s) wieght; allowed: host, lower_threshold, port, upper_threshold, weight."),
+     "Service web.real_servers[0] has unknown key(s) wieght; allowed: host, lower_threshold, port, upper_threshold, weight."),
     ({"vip": "192.0.2.300"},
-     "Service web vip '192.0.2.300' is not an IP address."),
+     "Service web: Virtual service address '192.0.2.300' is not a valid IPv4 or IPv6 address."),
     ({"forwarding_method": "direct"},
-     "Service web forwarding_method 'direct' is not one of dr, nat, tun, fullnat."),
+     "Service web: forwarding_method 'direct' is unknown; use one of dr, nat, tun, fullnat."),
     ({"protocol": "fwmark", "port": None},
-     "Service web uses protocol fwmark but sets no fwmark."),
+     "Service web: protocol is fwmark but all of the following are missing: fwmark."),
     ({"port": 70000},
-     "Service web port 70000 is outside 1-65535."),
+     "Service web: Virtual service port must be from 0 to 65535, got 70000."),
 ])
 def test_each_problem_is_one_sentence(hostvars, override, expected):
     assert lvs_topology_problems(services(override), hostvars, ["director"]) == [expected]
+
+
+def test_every_problem_of_every_service_at_once(hostvars):
+    model = services({"scheduler": "wrrr", "persistence": {"timeout": 20, "netmask": "255.0.255.0"},
+                      "real_servers": [{"host": "rs1", "weight": 70000}, {"host": "192.0.2.21"}, "rs2",
+                                       {"host": "rs2", "upper_threshold": 5, "lower_threshold": 10}]},
+                     {"name": "mark", "protocol": "fwmark", "fwmark": "abc", "port": None})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == [
+        "Service web.real_servers[2] must be a mapping, got 'rs2'.",
+        "Service web: scheduler 'wrrr' is unknown; use one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos.",
+        "Service web: persistence_netmask 255.0.255.0 is not contiguous; use leading ones only, such as 255.255.255.0.",
+        "Service web.real_servers[0]: real server 192.0.2.21 weight must be from 0 to 65535, got 70000.",
+        "Service web.real_servers[1] repeats real server 192.0.2.21 port 80 of tcp 192.0.2.100:80; list each real server once.",
+        "Service web.real_servers[3]: real server 192.0.2.22 lower_threshold 10 is above its upper_threshold 5 (0 = none);"
+        " the kernel refuses that.",
+        "Service mark: option fwmark must be of type int (\"'abc'\" cannot be converted to an int).",
+    ]
+
+
+def test_a_real_server_without_facts_still_has_its_other_values_checked(hostvars):
+    del hostvars["rs1"]["ansible_facts"]
+    model = services({"real_servers": [{"host": "rs1", "weight": 70000, "port": 8080}]})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == [
+        "Service web.real_servers[0]: real server rs1 weight must be from 0 to 65535, got 70000.",
+        "Service web.real_servers[0]: real server rs1 port 8080 differs from the service port 80, but with forwarding_method dr"
+        " the kernel cannot remap ports (only nat can): drop port or use nat.",
+        "Service web names real server rs1, whose facts were not gathered: gather facts on it first (site.yml does).",
+    ]
+
+
+@pytest.mark.parametrize("model", [
+    "web", 42, [None], ["web"], [{}], [{"name": None, "vip": None, "real_servers": None}],
+    [{"name": "web", "vip": ["192.0.2.100"], "port": {"a": 1}, "real_servers": "rs1"}],
+    [{"name": "web", "vip": "192.0.2.100", "port": "x", "protocol": 7, "scheduler": None, "flags": 3, "persistence": "long",
+      "forwarding_method": ["dr"], "keepalived": "yes", "real_servers": [None, 1, {"host": None}, {"host": "rs1", "weight": "x", "port": [80]}]}],
+    [{"name": "web", "vip": "192.0.2.100", "protocol": "fwmark", "fwmark": {"mark": 1}, "real_servers": [{"host": "rs1", "upper_threshold": "x"}],
+      "keepalived": {"health_check": "http", "sorry_server": "rs2", "quorum": "all", "delay_loop": None}}],
+])
+def test_no_input_raises_each_problem_is_a_sentence(hostvars, model):
+    problems = lvs_topology_problems(model, hostvars, ["director"])
+    assert problems and all(isinstance(problem, str) and problem.endswith(".") for problem in problems)
+
+
+NAME_RULE = "is not a safe name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit."
+
+
+@pytest.mark.parametrize("name", ["web\n}", "web\nvirtual_server 203.0.113.9 80 {", 'web" accept comment "x', "web x", "-web", ".web", "web#1",
+                                  "web!", "w{b}", "w\u00e9b", "web\n", "w" * 65, "", "web;drop"])
+def test_a_name_that_could_add_a_line_or_a_quote_is_refused_without_being_repeated(hostvars, name):
+    model = services({"name": name, "scheduler": "wrrr"})
+    assert lvs_topology_problems(model, hostvars, ["director"]) == [
+        "lvs_virtual_services[0] name %r %s" % (name, NAME_RULE),
+        "lvs_virtual_services[0]: scheduler 'wrrr' is unknown; use one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos."]
+    with pytest.raises(AnsibleFilterError, match="is not a safe name"):
+        lvs_ipvs_config(services({"name": name}), hostvars, ["director"])
+
+
+@pytest.mark.parametrize("name", ["web", "web-rr", "Web_2.v6", "1", "a" * 64, 443])
+def test_safe_names_pass(hostvars, name):
+    assert lvs_topology_problems(services({"name": name}), hostvars, ["director"]) == []
 
 
 def test_overlapping_services_are_reported_once(hostvars):
@@ -240,7 +303,7 @@ def test_real_server_vips_by_name_or_address():
 
 
 def test_malformed_model_fails_the_filter_with_the_sentence():
-    with pytest.raises(AnsibleFilterError, match="Service 1 of lvs_virtual_services has no vip."):
+    with pytest.raises(AnsibleFilterError, match="Service web has no vip."):
         lvs_real_server_vips([{"name": "web", "real_servers": []}], "rs1", [], ["dr"])
 
 
@@ -253,7 +316,7 @@ def test_missing_netaddr_is_reported_clearly(monkeypatch, hostvars):
 
 
 def test_director_vips_go_on_the_client_facing_subnet_with_labels(hostvars):
-    model = services({}, {"name": "web2", "vip": "192.0.2.101"}, {"name": "web6", "vip": "2001:db8::100"},
+    model = services({}, {"name": "web2", "vip": "192.0.2.101"}, {"name": "web6", "vip": "2001:db8::100", "real_servers": [{"host": "rs1"}]},
                      {"name": "far", "vip": "203.0.113.100", "forwarding_method": "tun", "real_servers": [{"host": "far1"}]})
     director_facts = hostvars["director"]["ansible_facts"]
     director_facts["default_ipv4"] = {"address": "198.51.100.1", "interface": "eth1"}

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The director role's variables and FULLNAT table read the model's defaults from
+lvs_normalized_services; they never restate them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+import os
+
+import jinja2
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible.plugins.filter.core import FilterModule as CoreFilters
+from ansible.plugins.test.core import TestModule as CoreTests
+from ansible_collections.lvs.topology.plugins.filter.lvs_normalized_services import lvs_normalized_services
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import DEFAULT_PROTOCOL, DEFAULT_SCHEDULER
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "director")
+
+
+def render(text, **context):
+    environment = jinja2.Environment(trim_blocks=True)
+    environment.filters.update(CoreFilters().filters())
+    environment.filters["lvs.topology.lvs_normalized_services"] = lvs_normalized_services
+    environment.tests.update(CoreTests().tests())
+    return environment.from_string(text).render(context)
+
+
+def render_value(text, **context):
+    """What Ansible makes of a template that renders a Python value (its native types)."""
+    return ast.literal_eval(render(text, **context))
+
+
+def role_variable(name, **context):
+    """A variable of roles/director/vars/main.yml, rendered with the ones it reads."""
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        variables = yaml.safe_load(handle)
+    for needed in ("_director_services", name):
+        context[needed] = render_value(variables[needed], **context)
+    return context[name]
+
+
+MODEL = [
+    {"name": "web", "vip": "192.0.2.100", "port": 80, "real_servers": [{"host": "192.0.2.21"}]},
+    {"name": "dns", "vip": "2001:db8::53", "port": "53", "protocol": "udp", "scheduler": "sh", "flags": "sh-port,sh-fallback",
+     "forwarding_method": "fullnat", "real_servers": [{"host": "2001:db8::21"}]},
+    {"name": "all-ports", "vip": "192.0.2.101", "port": 0, "persistence": {"timeout": 300}, "forwarding_method": "fullnat",
+     "real_servers": [{"host": "192.0.2.21"}]},
+    {"name": "web-fullnat", "vip": "192.0.2.102", "port": 443, "forwarding_method": "fullnat", "real_servers": [{"host": "192.0.2.21"}]},
+]
+
+
+def test_the_defaults_come_from_the_ipvs_modules():
+    web, dns, all_ports, fullnat = lvs_normalized_services(MODEL)
+    assert (web["protocol"], web["scheduler"], web["forwarding_method"], web["flags"]) == (DEFAULT_PROTOCOL, DEFAULT_SCHEDULER, "dr", [])
+    assert (dns["port"], dns["flags"]) == (53, ["sh-fallback", "sh-port"])
+    assert all_ports["persistence"] == {"timeout": 300, "netmask": None, "engine": None}
+
+
+def test_the_schedulers_and_methods_in_use_include_the_defaults():
+    assert role_variable("_director_schedulers", lvs_virtual_services=MODEL) == [DEFAULT_SCHEDULER, "sh"]
+    assert role_variable("_director_methods", lvs_virtual_services=MODEL) == ["dr", "fullnat"]
+
+
+def test_a_bad_scheduler_never_becomes_a_kernel_module_name():
+    model = [dict(MODEL[0], scheduler="wrr\nsh"), dict(MODEL[0], name="web2", scheduler="../../x")]
+    with pytest.raises(AnsibleFilterError) as error:
+        role_variable("_director_schedulers", lvs_virtual_services=model)
+    assert str(error.value) == ("Service web: scheduler 'wrr\\nsh' is unknown; use one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos. "
+                                "Service web2: scheduler '../../x' is unknown; use one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos.")
+
+
+def test_the_fullnat_table_matches_each_service_with_the_model_defaults():
+    with open(os.path.join(ROLE, "templates", "fullnat.nft.j2")) as handle:
+        template = handle.read()
+    services = [service for service in lvs_normalized_services(MODEL) if service["forwarding_method"] == "fullnat"]
+    rules = [line.strip() for line in render(template, ansible_managed="managed", _director_fullnat_services=services,
+                                             director_fullnat_snat_address="").splitlines() if line.strip().startswith("ct original")]
+    assert rules == [
+        'ct original ip6 daddr 2001:db8::53 meta l4proto udp ct original proto-dst 53 masquerade comment "dns"',
+        # Port 0 is every port of the protocol.
+        'ct original ip daddr 192.0.2.101 meta l4proto tcp masquerade comment "all-ports"',
+        'ct original ip daddr 192.0.2.102 meta l4proto tcp ct original proto-dst 443 masquerade comment "web-fullnat"',
+    ]
