@@ -166,7 +166,7 @@ def test_rendered_refuses_what_every_state_refuses(case):
     # Lines ipvsadm could print, but a table ipvs_table refuses as config, named by service.
     ("-A -t 192.0.2.1:80 -s rr -o\n", "running_config[tcp 192.0.2.1:80]: one_packet scheduling applies only to udp and fwmark"),
     ("-A -t 192.0.2.1:80 -s wlc --pe sip\n", "running_config[tcp 192.0.2.1:80]: persistence_engine needs persistence"),
-    ("-A -t 192.0.2.1:80 -s fastest\n", "running_config[tcp 192.0.2.1:80]: value of scheduler must be one of"),
+    ("-A -t 192.0.2.1:80 -s fastest\n", "running_config[tcp 192.0.2.1:80]: scheduler 'fastest' is unknown; use one of"),
     ("-A -t 192.0.2.1:80 -s wlc\n-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 70000\n",
      "running_config[tcp 192.0.2.1:80].real_servers[0]: real server 192.0.2.11 weight must be from 0 to 65535, got 70000."),
     # Options a config has no place for are refused, never dropped.
