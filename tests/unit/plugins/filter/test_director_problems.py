@@ -17,7 +17,9 @@ import yaml
 from jinja2.nativetypes import NativeEnvironment
 
 from ansible.errors import AnsibleFilterError
+from ansible.plugins.filter.core import FilterModule as CoreFilters
 from ansible_collections.lvs.topology.plugins.filter.lvs_director_problems import lvs_director_problems
+from ansible_collections.lvs.topology.plugins.filter.lvs_director_vips import lvs_director_vips
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "director")
 INJECTION = "\nExecStartPost=/bin/sh -c id"
@@ -25,7 +27,8 @@ PATH_RULE = "is not an absolute path of letters, digits and . _ + -, segments se
 UNIT_RULE = ("is not a unit name: 1 to 255 characters, letters, digits and . _ - :, starting with a letter, a digit or _ "
              "and ending in .service.")
 MODULE_RULE = "is not a kernel module name: 1 to 55 lowercase letters, digits, _ and -, not starting with -."
-TASK = "Check the director variables before any file is written"
+TASK = "Check the director variables and the labels of its VIPs before any file is written"
+LONG_NIC = "enx0123456789ab"
 
 
 def read_yaml(*path):
@@ -37,15 +40,40 @@ def check_task():
     return dict((task["name"], task) for task in read_yaml("tasks", "validate.yml"))[TASK]
 
 
-def problems(**variables):
-    """The role's check as its task runs it: its expression, with the filter, on the role's defaults."""
+def facts(nic, default_route=True):
+    """The network facts of a director whose one NIC, named nic, holds 192.0.2.0/24 and 2001:db8::/64."""
+    key = nic.replace("-", "_").replace(".", "_")
+    result = {"interfaces": ["lo", nic],
+              key: {"type": "ether", "ipv4": {"address": "192.0.2.10", "netmask": "255.255.255.0", "prefix": "24"},
+                    "ipv6": [{"address": "2001:db8::10", "prefix": "64", "scope": "global"}]}}
+    if default_route:
+        result["default_ipv4"] = {"address": "192.0.2.10", "interface": nic}
+    return result
+
+
+def model(*vips):
+    return [{"name": "web%d" % index, "vip": vip, "port": 80, "real_servers": [{"host": "2001:db8::21" if ":" in vip else "192.0.2.21"}]}
+            for index, vip in enumerate(vips)]
+
+
+def render(expression, context):
     environment = NativeEnvironment()
+    environment.filters.update(CoreFilters().filters())
     environment.filters["lvs.topology.lvs_director_problems"] = lvs_director_problems
-    context = dict(read_yaml("defaults", "main.yml"))
+    environment.filters["lvs.topology.lvs_director_vips"] = lvs_director_vips
+    return environment.from_string(expression).render(context)
+
+
+def problems(**variables):
+    """The role's check as its task runs it: its expressions, with the filters, on the role's
+    defaults (a director that puts its VIPs up itself, with one NIC eth0, unless given)."""
+    context = dict(read_yaml("defaults", "main.yml"), director_manage_vip=True, ansible_facts=facts("eth0"),
+                   lvs_virtual_services=model("192.0.2.100"))
     context.update(variables)
     task = check_task()
     assert task["ansible.builtin.assert"]["that"] == "_director_variable_problems | length == 0"
-    return environment.from_string(task["vars"]["_director_variable_problems"]).render(context)
+    context["_director_vips"] = render(task["vars"]["_director_vips"], context)
+    return render(task["vars"]["_director_variable_problems"], context)
 
 
 def test_the_role_defaults_pass():
@@ -119,3 +147,29 @@ def test_the_check_runs_on_the_directors_only():
 def test_the_filter_takes_a_mapping():
     with pytest.raises(AnsibleFilterError, match="takes the director variables as a mapping"):
         lvs_director_problems(["director_rules_file"])
+
+
+def test_the_vip_labels_of_a_long_nic_name_are_refused_one_sentence_each():
+    services = model("192.0.2.100", "192.0.2.101", "2001:db8::100")
+    found = problems(ansible_facts=facts(LONG_NIC), lvs_virtual_services=services)
+    # The IPv6 VIP has no label; each IPv4 one has its own sentence.
+    assert found == ["VIP 192.0.2.100 label 'enx0123456789ab:0' has 17 characters; the kernel keeps at most 15 in an address label (IFNAMSIZ).",
+                     "VIP 192.0.2.101 label 'enx0123456789ab:1' has 17 characters; the kernel keeps at most 15 in an address label (IFNAMSIZ)."]
+
+
+def test_the_eleventh_vip_on_a_thirteen_character_nic_gets_a_label_too_long():
+    services = model(*("192.0.2.%d" % host for host in range(100, 111)))
+    assert problems(ansible_facts=facts("enp0s20f0u1u2"), lvs_virtual_services=services) == [
+        "VIP 192.0.2.110 label 'enp0s20f0u1u2:10' has 16 characters; the kernel keeps at most 15 in an address label (IFNAMSIZ)."]
+
+
+def test_a_vip_outside_every_subnet_goes_on_director_vip_interface_and_its_label_is_checked():
+    found = problems(ansible_facts=facts("eth0", default_route=False), lvs_virtual_services=model("203.0.113.100"),
+                     director_vip_interface="vlan-uplink-100")
+    # The interface name itself is the kernel's longest; its labels are longer.
+    assert found == [
+        "VIP 203.0.113.100 label 'vlan-uplink-100:0' has 17 characters; the kernel keeps at most 15 in an address label (IFNAMSIZ)."]
+
+
+def test_no_vip_labels_are_checked_when_the_role_leaves_the_vips_to_keepalived():
+    assert problems(ansible_facts=facts(LONG_NIC), lvs_virtual_services=model("192.0.2.100"), director_manage_vip=False) == []
