@@ -21,10 +21,10 @@ __metaclass__ = type
 import re
 
 from ansible_collections.lvs.topology.plugins.module_utils._names import (
-    address_label_problem,
-    interface_name_problem,
     ip_address_problem,
+    optional_interface_problem,
     shown,
+    vip_problems,
 )
 
 BACKENDS = ("modules", "keepalived")
@@ -99,13 +99,6 @@ def auth_pass_problem(value):
     return None
 
 
-def _optional_interface_problem(name, value):
-    """An empty interface variable means 'the default one'; anything else must be an interface name."""
-    if value is None or value == "":
-        return None
-    return interface_name_problem(value, name)
-
-
 def _host_problems(variables):
     hosts = variables.get("keepalived_hosts", [])
     if not isinstance(hosts, (list, tuple)):
@@ -127,17 +120,6 @@ def _peer_problems(peers):
     return [ip_address_problem(peer, "keepalived_unicast_peers entry") for peer in peers]
 
 
-def _vip_problems(vips):
-    problems = []
-    for vip in vips or []:
-        what = "VIP %s" % vip.get("address")
-        problems.append(ip_address_problem(vip.get("address"), "VIP"))
-        problems.append(interface_name_problem(vip.get("interface"), what + " interface"))
-        if vip.get("label"):
-            problems.append(address_label_problem(vip["label"], vip.get("interface"), what + " label"))
-    return problems
-
-
 def keepalived_problems(variables, vips=None):
     """Every problem of the keepalived role's variables, one sentence each (empty: none).
 
@@ -156,7 +138,7 @@ def keepalived_problems(variables, vips=None):
     check("keepalived_instance_name", lambda value: None if isinstance(value, str) and INSTANCE_NAME.fullmatch(value)
           else "keepalived_instance_name %s is not a name: %s." % (shown(value), INSTANCE_RULE))
     for name in ("keepalived_interface", "keepalived_vip_interface", "keepalived_sync_interface"):
-        check(name, lambda value, name=name: _optional_interface_problem(name, value))
+        check(name, lambda value, name=name: optional_interface_problem(value, name))
     check("keepalived_virtual_router_id", lambda value: _range_problem("keepalived_virtual_router_id", value, ROUTER_ID_RANGE))
     check("keepalived_priority", lambda value: _range_problem("keepalived_priority", value, PRIORITY_RANGE))
     check("keepalived_preempt_delay", lambda value: _range_problem("keepalived_preempt_delay", value, PREEMPT_DELAY_RANGE))
@@ -171,7 +153,7 @@ def keepalived_problems(variables, vips=None):
     if "keepalived_unicast_peers" in variables:
         problems.extend(_peer_problems(variables["keepalived_unicast_peers"]))
     problems.extend(_host_problems(variables))
-    problems.extend(_vip_problems(vips))
+    problems.extend(vip_problems(vips))
     unique = []
     for problem in problems:
         if problem and problem not in unique:

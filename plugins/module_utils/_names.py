@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What an interface name, an address label, an IP address and a unit name may be.
+"""What an interface name, an address label, an IP address, a unit name, a file path and a
+kernel module name may be.
 
 Each value checked here ends up in a file or a command that root runs (a systemd unit, a
 sysctl.d file, keepalived.conf, an ``ip`` argument), so the rules are allow-lists: whatever
@@ -35,6 +36,15 @@ LABEL_SUFFIX = re.compile(r"[A-Za-z0-9_.:@-]*")
 # unit of the collection uses; no '/', so a unit name can never leave its directory.
 UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*\.service")
 MAX_UNIT_NAME_LENGTH = 255
+# Absolute paths written into unit lines (ExecStart=, StandardInput=file:): no blank, quote,
+# backslash, '%' (a systemd specifier), ';' or newline, and no empty segment.
+ABSOLUTE_PATH = re.compile(r"(?:/[A-Za-z0-9_.+-]+)+")
+PATH_RULE = "an absolute path of letters, digits and . _ + -, segments separated by one /, none of them . or .."
+# Kernel module names as modules-load.d(5) and modprobe take them; the first character may
+# not be '-', which modprobe would read as an option.
+KERNEL_MODULE_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]*")
+# MODULE_NAME_LEN (64 - sizeof(unsigned long)) less the NUL.
+MAX_KERNEL_MODULE_NAME_LENGTH = 55
 
 
 def shown(value):
@@ -96,9 +106,49 @@ def ip_address_problem(value, what="address", prefix=False, version=None):
     return None
 
 
+def optional_interface_problem(name, what="interface"):
+    """An empty interface variable means 'the default one'; anything else must be an interface name."""
+    if name is None or name == "":
+        return None
+    return interface_name_problem(name, what)
+
+
+def vip_problems(vips):
+    """Every problem of a VIP list as lvs_director_vips gives it (address, prefix, interface, label).
+
+    The labels come from the interface names of the host (eth0:0, eth0:1, ...), so a long NIC
+    name or many VIPs on one NIC can make a label the kernel refuses: it is found here, on
+    the controller, rather than by ip halfway through a deployment.
+    """
+    problems = []
+    for vip in vips or []:
+        what = "VIP %s" % vip.get("address")
+        problems.append(ip_address_problem(vip.get("address"), "VIP"))
+        problems.append(interface_name_problem(vip.get("interface"), what + " interface"))
+        if vip.get("label"):
+            problems.append(address_label_problem(vip["label"], vip.get("interface"), what + " label"))
+    return problems
+
+
 def unit_name_problem(name, what="unit"):
     """Why name cannot be the name of a collection-owned systemd service unit (None when it can)."""
     if not isinstance(name, str) or not UNIT_NAME.fullmatch(name) or len(name) > MAX_UNIT_NAME_LENGTH:
         return ("%s %s is not a unit name: 1 to %d characters, letters, digits and . _ - :, starting with a letter, "
                 "a digit or _ and ending in .service." % (what, shown(name), MAX_UNIT_NAME_LENGTH))
+    return None
+
+
+def absolute_path_problem(path, what="path"):
+    """Why path cannot be a file path written into a unit or a command (None when it can): PATH_RULE."""
+    if (not isinstance(path, str) or not ABSOLUTE_PATH.fullmatch(path)
+            or any(segment in (".", "..") for segment in path.split("/"))):
+        return "%s %s is not %s." % (what, shown(path), PATH_RULE)
+    return None
+
+
+def kernel_module_problem(name, what="kernel module"):
+    """Why name cannot be a kernel module name for modules-load.d and modprobe (None when it can)."""
+    if not isinstance(name, str) or not KERNEL_MODULE_NAME.fullmatch(name) or len(name) > MAX_KERNEL_MODULE_NAME_LENGTH:
+        return ("%s %s is not a kernel module name: 1 to %d lowercase letters, digits, _ and -, not starting with -."
+                % (what, shown(name), MAX_KERNEL_MODULE_NAME_LENGTH))
     return None

@@ -23,12 +23,15 @@ LISTING_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 STATS_FIELDS = ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")
 RATE_FIELDS = ("connections_per_second", "packets_in_per_second", "packets_out_per_second",
                "bytes_in_per_second", "bytes_out_per_second")
-VERSION_PATTERN = re.compile(r"^IP Virtual Server version (\S+) \(size=(\d+)\)$")
-TIMEOUT_PATTERN = re.compile(r"^Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)$")
-DAEMON_PATTERN = re.compile(r"^(master|backup) sync daemon \((.*)\)$")
+# Each pattern is used with fullmatch, on one line: '$' would also match before a trailing
+# newline, so a value that ends in one would pass for a whole line.
+VERSION_PATTERN = re.compile(r"IP Virtual Server version (\S+) \(size=(\d+)\)")
+TIMEOUT_PATTERN = re.compile(r"Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)")
+DAEMON_PATTERN = re.compile(r"(master|backup) sync daemon \((.*)\)")
 # A real server's line of -Ln --thresholds: (the line up to its thresholds, Uthreshold,
-# Lthreshold); ActiveConn and InActConn follow.
-THRESHOLDS_LINE = re.compile(r"^(\s*->\s+\S+\s+(\d+)\s+(\d+))\s+\d+\s+\d+[ \t]*$", re.M)
+# Lthreshold); ActiveConn and InActConn follow. Blanks, not \s, between the columns: a match
+# never reaches into the next line.
+THRESHOLDS_LINE = re.compile(r"([ \t]*->[ \t]+\S+[ \t]+(\d+)[ \t]+(\d+))[ \t]+\d+[ \t]+\d+[ \t]*")
 
 
 class Listing(object):
@@ -72,7 +75,7 @@ def parse_listing(text):
                 raise IpvsParseError("real-server line before any service: %r" % line)
             current["real_servers"][split_address_port(words[1])] = words[2:]
             continue
-        version = VERSION_PATTERN.match(line.strip()) if words[0] == "IP" else None
+        version = VERSION_PATTERN.fullmatch(line.strip()) if words[0] == "IP" else None
         if version:
             listing.version, listing.table_size = version.group(1), int(version.group(2))
         elif words[0] == "Prot":
@@ -125,7 +128,7 @@ def parse_connections(text, limit):
 
 
 def parse_timeouts(text):
-    match = TIMEOUT_PATTERN.match(text.strip())
+    match = TIMEOUT_PATTERN.fullmatch(text.strip())
     if not match:
         raise IpvsParseError("unknown --timeout output %r" % text.strip())
     return OrderedDict(zip(("tcp", "tcpfin", "udp"), (int(value) for value in match.groups())))
@@ -137,7 +140,7 @@ def parse_daemons(text):
     for line in text.splitlines():
         if not line.strip():
             continue
-        match = DAEMON_PATTERN.match(line.strip())
+        match = DAEMON_PATTERN.fullmatch(line.strip())
         if not match:
             raise IpvsParseError("unknown --daemon line %r" % line)
         daemon = OrderedDict([("state", match.group(1))])
@@ -184,7 +187,19 @@ def thresholds_unset(thresholds, operations=()):
     if any(operation.command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold)
            for operation in operations):
         return False
-    return all(upper == "0" and lower == "0" for dummy, upper, lower in THRESHOLDS_LINE.findall(thresholds))
+    return all(match.group(2) == "0" and match.group(3) == "0" for dummy, match in _threshold_lines(thresholds) if match)
+
+
+def _threshold_lines(thresholds):
+    """(line, THRESHOLDS_LINE match or None) for each line of a -Ln --thresholds listing; split
+    on newlines only, so joining the lines again gives back the listing."""
+    return [(line, THRESHOLDS_LINE.fullmatch(line)) for line in thresholds.split("\n")]
+
+
+def without_connection_counters(thresholds):
+    """A -Ln --thresholds listing without each real server's ActiveConn and InActConn, which
+    move with traffic; every other character as listed."""
+    return "\n".join(match.group(1) if match else line for line, match in _threshold_lines(thresholds))
 
 
 # The table line an operation leaves: an edit's line is the add's with the edit's command.

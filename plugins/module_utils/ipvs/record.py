@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import THRESHOLDS_LINE, thresholds_unset
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import thresholds_unset, without_connection_counters
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import in_record_order
 
 MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
@@ -76,7 +76,7 @@ def table_digest(saved, thresholds=None):
         listed = b""
     else:
         # ActiveConn and InActConn move with traffic; they are not the table.
-        listed = _text(THRESHOLDS_LINE.sub(r"\1", thresholds))
+        listed = _text(without_connection_counters(thresholds))
     lines = "".join(line + "\n" for line in in_record_order(saved.splitlines()))
     return hashlib.sha256(_text(lines) + b"\0" + listed).hexdigest()
 

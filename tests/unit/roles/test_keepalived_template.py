@@ -175,6 +175,17 @@ def test_drain_and_enable_edit_only_the_weight_of_that_service_in_keepalived_con
     assert weight_edit(drained, web) == (text, 1)
 
 
+def test_drain_finds_a_nat_real_server_on_the_port_the_model_gives_it():
+    # keepalived.conf lists the real server's own port; the entry carries the same one.
+    services = [service(forwarding_method="nat", real_servers=[{"host": "web01"}, {"host": "web02", "port": 8080, "weight": 2}])]
+    text = render_text(services)
+    entry, = real_server_entries(services, HOSTVARS, ["lb01", "lb02"], "web02")
+    drained, count = weight_edit(text, entry, weight=0)
+    assert count == 1
+    lines = [line.strip() for line in drained.splitlines()]
+    assert "weight 0" in block(block(lines, "virtual_server 192.0.2.100 80"), "real_server 192.0.2.22 8080")
+
+
 def test_drain_finds_a_service_by_any_safe_name_and_no_other():
     # "web.1" would match "web41" as a pattern and starts like "web": the edit must find only its own block.
     services = [service(name="web41", vip="192.0.2.102"), service(name="web.1"), service(name="web", vip="192.0.2.101")]

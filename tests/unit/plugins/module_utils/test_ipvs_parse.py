@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
-    parse_connections, parse_daemons, parse_listing, parse_timeouts, real_server_thresholds, saved_after_change,
-    thresholds_unset,
+    DAEMON_PATTERN, TIMEOUT_PATTERN, VERSION_PATTERN, parse_connections, parse_daemons, parse_listing, parse_timeouts,
+    real_server_thresholds, saved_after_change, thresholds_unset, without_connection_counters,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import table_digest
@@ -155,6 +155,31 @@ def test_in_record_order_puts_services_first_and_is_the_records_order():
 def test_the_listing_parsers_are_strict(parse, text):
     with pytest.raises(IpvsParseError):
         parse(text)
+
+
+@pytest.mark.parametrize("pattern, line", [
+    (VERSION_PATTERN, "IP Virtual Server version 1.2.1 (size=4096)"),
+    (TIMEOUT_PATTERN, "Timeout (tcp tcpfin udp): 900 120 300"),
+    (DAEMON_PATTERN, "master sync daemon (mcast=eth0, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"),
+])
+def test_the_line_patterns_match_a_whole_line_only(pattern, line):
+    # '^...$' took a line with a newline after it; the parsers match whole lines.
+    assert pattern.fullmatch(line)
+    assert not pattern.fullmatch(line + "\n")
+    assert not pattern.fullmatch(line + "\nExecStart=/bin/sh")
+
+
+def test_a_thresholds_line_never_reaches_into_the_next_line():
+    listing = captured("thresholds_all_features.txt")
+    split = "  -> 192.0.2.11:8001              5\n          0          0          0\n"
+    # With \s between the columns the two lines would read as one real server with thresholds
+    # 5 and 0, and lose two of their numbers as connection counters.
+    assert thresholds_unset(split) is True
+    assert without_connection_counters(split) == split
+    # Real output: only each real server's two connection counters go.
+    cleared = without_connection_counters(listing)
+    assert cleared.count("\n") == listing.count("\n")
+    assert "  -> 192.0.2.11:8001              0          0\n" in cleared
 
 
 # The -Sn lines after a change, predicted from those before it and its operations, against

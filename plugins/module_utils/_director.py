@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.topology contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the director role's variables may be: each one reaches a file or a command that root
+runs (a systemd unit, modules-load.d, modprobe's argv, the FULLNAT nftables table, a unit
+file name), so each is checked by the rules of _names before the role changes the host.
+
+Standard library only. Private to the collection: this API may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.lvs.topology.plugins.module_utils._names import (
+    absolute_path_problem,
+    ip_address_problem,
+    kernel_module_problem,
+    optional_interface_problem,
+    shown,
+    unit_name_problem,
+    vip_problems,
+)
+
+
+def _optional_address_problem(value, what):
+    """An empty address variable means 'the interface's own' (masquerade); anything else must be an address."""
+    if value is None or value == "":
+        return None
+    return ip_address_problem(value, what)
+
+
+def _kernel_module_problems(modules):
+    if not isinstance(modules, (list, tuple)):
+        return ["director_extra_kernel_modules must be a list of kernel module names, not %s." % shown(modules)]
+    return [kernel_module_problem(module, "director_extra_kernel_modules entry") for module in modules]
+
+
+# The role's variables that reach a file or a command, each with its rule.
+RULES = (
+    ("director_rules_file", absolute_path_problem),
+    ("director_fullnat_nft_file", absolute_path_problem),
+    ("director_restore_unit", unit_name_problem),
+    ("director_fullnat_unit", unit_name_problem),
+    ("director_fullnat_snat_address", _optional_address_problem),
+    ("director_vip_interface", optional_interface_problem),
+)
+
+
+def director_problems(variables, vips=None):
+    """Every problem of the director role's variables, one sentence each (empty: none).
+
+    variables: the role's variables by name; one that is missing is not checked, so a caller
+    can check a part. vips: the VIPs the role puts on the director, from lvs_director_vips.
+    """
+    problems = [rule(variables[name], name) for name, rule in RULES if name in variables]
+    if "director_extra_kernel_modules" in variables:
+        problems.extend(_kernel_module_problems(variables["director_extra_kernel_modules"]))
+    problems.extend(vip_problems(vips))
+    unique = []
+    for problem in problems:
+        if problem and problem not in unique:
+            unique.append(problem)
+    return unique
