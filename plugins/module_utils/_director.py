@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.lvs.topology.plugins.module_utils._names import (
     absolute_path_problem,
+    distinct_problems,
     ip_address_problem,
     kernel_module_problem,
     optional_interface_problem,
@@ -57,8 +58,4 @@ def director_problems(variables, vips=None):
     if "director_extra_kernel_modules" in variables:
         problems.extend(_kernel_module_problems(variables["director_extra_kernel_modules"]))
     problems.extend(vip_problems(vips))
-    unique = []
-    for problem in problems:
-        if problem and problem not in unique:
-            unique.append(problem)
-    return unique
+    return distinct_problems(problems)

@@ -21,6 +21,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.lvs.topology.plugins.module_utils._names import (
+    distinct_problems,
     ip_address_problem,
     optional_interface_problem,
     shown,
@@ -154,8 +155,4 @@ def keepalived_problems(variables, vips=None):
         problems.extend(_peer_problems(variables["keepalived_unicast_peers"]))
     problems.extend(_host_problems(variables))
     problems.extend(vip_problems(vips))
-    unique = []
-    for problem in problems:
-        if problem and problem not in unique:
-            unique.append(problem)
-    return unique
+    return distinct_problems(problems)

@@ -56,6 +56,16 @@ def shown(value):
     return repr("%s" % (value,))
 
 
+def distinct_problems(problems):
+    """The problems that are sentences, each once, in the order found (one bad value may break
+    two rules that say the same)."""
+    unique = []
+    for problem in problems:
+        if problem and problem not in unique:
+            unique.append(problem)
+    return unique
+
+
 def interface_name_problem(name, what="interface"):
     """Why name cannot be an interface name (None when it can): 1 to 15 characters of INTERFACE_RULE."""
     if not isinstance(name, str) or not INTERFACE_NAME.fullmatch(name):
