@@ -35,6 +35,9 @@ if [ "$result" = FAILED ]; then
     awk '/TASK \[/ { task = $0 } /fatal: \[|failed: \[/ { print task; print; for (i = 0; i < 3 && (getline line) > 0; i++) print line; exit }' <<< "$plain"
     grep -aE 'Executed: Failed' <<< "$plain" | head -n 2
   } | cut -c1-300 > "$digest"
+  # A job that failed before any task or test ran (a scenario file Molecule cannot read, a
+  # lab that never booted) has none of those lines: its first error lines say why.
+  [ -s "$digest" ] || grep -aE -A2 'ERROR|CRITICAL|Error|error:' <<< "$plain" | head -n 6 | cut -c1-300 > "$digest"
 fi
 printf '%-22s %-7s %5ss\n' "$job" "$result" "$elapsed" | tee -a .build/logs/lab-tests.summary
 [ "$result" = passed ]
