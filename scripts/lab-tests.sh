@@ -11,11 +11,11 @@ lanes=${LAB_TEST_LANES:-2}
 kinds=${LAB_TEST_KINDS:-integration molecule}
 jobs=()
 [[ " $kinds " == *" integration "* ]] && jobs+=(integration)
-# Order, after integration: longest first by the wall times in docs/lab.md's budget, so that
-# with two lanes ha starts beside integration and the shortest (nat) fills the end; then
-# every other scenario in name order. Each scenario once: these names, then every other one
+# Order, after integration: by the wall times in docs/lab.md's budget, so that with two lanes
+# ha starts beside integration, nat (the longest scenario, with its bad-model check) takes the
+# first free lane, and dr and routed fill the ends; then every other scenario in name order. Each scenario once: these names, then every other one
 # (awk drops repeats).
-mapfile -t scenarios < <({ printf '%s\n' ha dr routed nat
+mapfile -t scenarios < <({ printf '%s\n' ha nat dr routed
   find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | awk -F/ '{print $2}' | sort; } | awk '!seen[$0]++')
 [[ " $kinds " == *" molecule "* ]] || scenarios=()
 for scenario in "${scenarios[@]}"; do
