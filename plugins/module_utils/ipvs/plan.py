@@ -5,8 +5,10 @@
 
 Private to the collection: this API may change without notice.
 
-Also the table those operations leave (for check mode and the diff) and the diff itself, as
-save-format lines. Pure Python over the standard library: no command is run in this file.
+Also the table those operations leave (for check mode and the diff), the diff itself, as
+save-format lines, and the undo of a change the kernel rejected part way: which operations a
+table read back shows, and the operations that take the services a change touched back to
+what they were. Pure Python over the standard library: no command is run in this file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,7 +17,7 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import Operation, ServiceEntry, real_server_key
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import DesiredService, Operation, ServiceEntry, real_server_key
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import table_lines
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import DEFAULT_SERVICE_SETTINGS
 
@@ -59,6 +61,37 @@ def plan_operations(have, desired, absent_services=(), purge_other_services=Fals
         doomed += [service for service in have if service not in wanted_keys and service not in doomed_set]
     service_deletes = [Operation("-D", service, None, None) for service in doomed]
     return service_changes + real_server_edits + real_server_adds + real_server_deletes + service_deletes
+
+
+def took_effect(operation, table):
+    """Whether table (read back after the operation ran, or might have) shows its effect.
+
+    A plan changes each service and each real server at most once, so no operation of it hides
+    another one's effect.
+    """
+    entry = table.get(operation.service)
+    if operation.command == "-D":
+        return entry is None
+    if operation.command in ("-A", "-E"):
+        return entry is not None and entry.settings == operation.settings
+    key = real_server_key(operation.real_server)
+    if operation.command == "-d":
+        return entry is None or key not in entry.real_servers
+    return entry is not None and entry.real_servers.get(key) == operation.real_server
+
+
+def undo_operations(table, before, services):
+    """The operations that make each of services in table what it was in before; no other
+    service is named in them.
+
+    Planned as any change is: edits in place, so a service in both tables is never deleted and
+    added again, and its connections survive; a service that was not in before is deleted, one
+    that was is added again with its real servers, weights and thresholds.
+    """
+    services = list(OrderedDict.fromkeys(services))
+    desired = [DesiredService(service, before[service].settings, OrderedDict(before[service].real_servers), purge_real_servers=True)
+               for service in services if service in before]
+    return plan_operations(table, desired, [service for service in services if service not in before])
 
 
 def apply_to_table(table, operations):

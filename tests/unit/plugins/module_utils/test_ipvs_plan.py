@@ -10,8 +10,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import apply_to_table, plan_operations, render_diff
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import operation_line, parse_saved_table, table_lines
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import (
+    apply_to_table, plan_operations, render_diff, took_effect, undo_operations,
+)
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
+    in_record_order, operation_line, parse_saved_table, table_lines,
+)
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import desired_table
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import cases
 
@@ -38,6 +42,33 @@ def test_applying_the_plan_reaches_a_fixed_point(case):
     after = apply_to_table(have, operations)
     desired, absent = desired_table(case["config"], case["state"], after)
     assert plan_operations(after, desired, absent, case["state"] == "overridden") == []
+
+
+@pytest.mark.parametrize("case", PLAN_CASES, ids=[case["name"] for case in PLAN_CASES])
+def test_the_undo_of_a_plan_brings_back_the_table_in_place(case):
+    """Every operation shows in the table it leaves and none in the table before; the undo
+    restores the table before, edits in place, and re-creates only what the plan deleted."""
+    have, operations = plan(case)
+    after = apply_to_table(have, operations)
+    assert all(took_effect(operation, after) for operation in operations)
+    assert not any(took_effect(operation, have) for operation in operations)
+    undo = undo_operations(after, have, [operation.service for operation in operations])
+    assert in_record_order(table_lines(apply_to_table(after, undo))) == in_record_order(table_lines(have))
+    deleted = set(operation.service for operation in operations if operation.command == "-D")
+    assert not [operation for operation in undo if operation.command == "-D" and operation.service in have]
+    assert not [operation for operation in undo if operation.command == "-A" and operation.service not in deleted]
+
+
+def test_the_undo_names_only_the_services_it_is_given():
+    before = parse_saved_table("-A -t 192.0.2.100:80 -s wlc\n-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50\n"
+                               "-A -t 192.0.2.101:80 -s rr\n")
+    now = parse_saved_table("-A -t 192.0.2.100:80 -s rr\n-A -t 192.0.2.101:80 -s wrr\n-A -t 192.0.2.102:80 -s rr\n")
+    touched = [service for service in now if service.port == 80 and service.address != "192.0.2.101"]
+    assert [operation_line(operation) for operation in undo_operations(now, before, touched)] == [
+        "-E -t 192.0.2.100:80 -s wlc",
+        "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50",
+        "-D -t 192.0.2.102:80",
+    ]
 
 
 @pytest.mark.parametrize("case", BAD_INPUT_CASES, ids=[case["message"][:60] for case in BAD_INPUT_CASES])
