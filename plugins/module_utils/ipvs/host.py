@@ -12,14 +12,16 @@ __metaclass__ = type
 
 import os
 import time
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 from ansible_collections.lvs.topology.plugins.module_utils._host import C_LOCALE, ensure_kernel_module, run_checked
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
     THRESHOLD_COLUMNS, counters, parse_listing, real_server_thresholds,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, IpvsParseError
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import apply_to_table, plan_operations, render_diff
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import (
+    apply_to_table, plan_operations, render_diff, took_effect, undo_operations,
+)
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
     operation_line, operation_words, parse_saved_table, table_lines, with_thresholds,
 )
@@ -97,40 +99,156 @@ class IpvsHost(object):
                 "Scheduler %s needs the kernel module ip_vs_%s, which cannot be loaded: {error}" % (scheduler, scheduler)))
 
     def apply(self, operations, before, lines):
-        """Run the operations (lines: each one's save-format line); on any rejection restore
-        the table as it was and fail saying so."""
+        """Run the operations (lines: each one's save-format line). When ipvsadm rejects one,
+        undo what took effect and fail saying what the kernel rejected and how the table is now."""
+        rejection = self._run_operations(operations, lines)
+        if rejection is not None:
+            self._undo_and_fail(operations, lines, before, *rejection)
+
+    def _call(self, argv, data=None):
+        return IpvsadmCall(argv, *self.module.run_command(argv, data=data, environ_update=C_LOCALE, binary_data=data is not None))
+
+    def _run_operations(self, operations, lines):
+        """Run operations, each as its own call up to ARGV_OPERATIONS_LIMIT, else as one batch;
+        (index of the rejected operation, or None for the batch, the failed IpvsadmCall), or None."""
         if len(operations) <= ARGV_OPERATIONS_LIMIT:
-            for operation, line in zip(operations, lines):
-                self._run_or_roll_back([self.ipvsadm] + operation_words(operation), None, before, line)
-        else:
-            # ipvsadm -R, not ipvsadm-restore: the wrapper script flushes the table first.
-            # ipvsadm -R goes on after a line the kernel rejects and may still exit 0, so
-            # any output on stderr counts as a failure.
-            batch = "".join(line + "\n" for line in lines)
-            self._run_or_roll_back([self.ipvsadm, "-R"], batch, before, "a batch of %d operations" % len(operations))
+            for index, operation in enumerate(operations):
+                call = self._call([self.ipvsadm] + operation_words(operation))
+                if call.failure():
+                    return index, call
+            return None
+        # ipvsadm -R, not ipvsadm-restore: the wrapper script flushes the table first.
+        call = self._call([self.ipvsadm, "-R"], "".join(line + "\n" for line in lines))
+        return (None, call) if call.failure() else None
 
-    def _run_or_roll_back(self, argv, data, before, what):
-        rc, out, err = self.module.run_command(argv, data=data, environ_update=C_LOCALE, binary_data=data is not None)
-        if rc == 0 and not err.strip():
-            return
-        reason = (err or out).strip() or "exit status %d" % rc
-        restored, restore_error = self.restore(before)
-        if restored:
-            msg = "ipvsadm rejected %s (%s); the table was restored to its state before this task." % (what, reason)
-        else:
-            msg = ("ipvsadm rejected %s (%s) and restoring the previous table failed too (%s); "
-                   "restore it from restore_lines with ipvsadm-restore." % (what, reason, restore_error))
-        self.module.fail_json(msg=msg, cmd=argv, rc=rc, stdout=out, stderr=err, restore_lines=table_lines(before))
+    def _read_back(self):
+        """(the live table, None), or (None, why it cannot be listed): a failed listing must not
+        hide the rejection being reported. Parsing it fails the task as any read does; it is a
+        table read at the start of the task with the parser's own lines added."""
+        listings = []
+        for arguments in TABLE_LISTINGS:
+            call = self._call([self.ipvsadm] + list(arguments))
+            if call.failure():
+                return None, "ipvsadm %s: %s" % (" ".join(arguments), call.failure())
+            listings.append(call.stdout)
+        return self.table_from(listings), None
 
-    def restore(self, table):
-        """Flush and reload a saved table: only ever used to undo a failed change."""
-        rc, out, err = self.module.run_command([self.ipvsadm, "-C"], environ_update=C_LOCALE)
-        if rc == 0 and not err.strip():
-            lines = "".join(line + "\n" for line in table_lines(table))
-            rc, out, err = self.module.run_command([self.ipvsadm, "-R"], data=lines, environ_update=C_LOCALE, binary_data=True)
-        if rc == 0 and not err.strip():
-            return True, None
-        return False, (err or out).strip() or "exit status %d" % rc
+    def _undo_and_fail(self, operations, lines, before, index, rejected_call):
+        """Undo what a rejected change left in the services it touched, read the table back and
+        fail saying what was rejected and how the table is now.
+
+        index is the rejected operation's when each ran as its own call: those after it never
+        ran. A batch goes on past a rejected line, so the table read back tells which of its
+        operations took effect.
+        """
+        attempted = operations if index is None else operations[:index + 1]
+        result = dict(cmd=rejected_call.argv, rc=rejected_call.rc, stdout=rejected_call.stdout, stderr=rejected_call.stderr,
+                      commands=lines[:len(attempted)], rejected=[] if index is None else [lines[index]])
+        reason = rejected_call.failure()
+        now, unread = self._read_back()
+        if now is None:
+            what = result["rejected"] or ["a batch of %d operations" % len(operations)]
+            self.module.fail_json(msg="ipvsadm rejected %s (%s), and reading the table back to find what took effect failed (%s), "
+                                      "so nothing was undone; commands lists what this task ran." % (
+                                          lines_named(what), reason, unread), **result)
+        if index is None:
+            result["rejected"] = [line for operation, line in zip(operations, lines) if not took_effect(operation, now)]
+        # Those before the rejected call, or all of a batch (its rejected lines show no effect).
+        applied = sum(1 for operation in operations[:index] if took_effect(operation, now))
+        touched = [operation.service for operation in attempted]
+        result["undo_commands"], refused, now, unread = self._undo(now, before, touched)
+        left = [] if now is None else list(OrderedDict.fromkeys(operation.service for operation in undo_operations(now, before, touched)))
+        if left:
+            result["left_differences"] = dict(before=table_lines(before, left), now=table_lines(now, left))
+        what = result["rejected"] or ["a batch of %d operations" % len(operations)]
+        self.module.fail_json(msg="ipvsadm rejected %s (%s); %s" % (lines_named(what), reason, undo_outcome(
+            applied, index is None, result["undo_commands"], refused, left, unread)), **result)
+
+    def _undo(self, now, before, touched):
+        """Plan the touched services from now back to before and run that; then retry whatever
+        the table read back still lacks, one operation a call and past refusals, so a refused
+        operation (or a batch that stopped early) leaves out only what the kernel refuses.
+
+        Returns (the undo lines run, (line, ipvsadm's reason) of each refusal of the retry, the
+        table read back or None, why it could not be read or None).
+        """
+        run, refused = [], []
+        undo = undo_operations(now, before, touched)
+        for retry in (False, True):
+            if not undo:
+                break
+            lines = [operation_line(operation) for operation in undo]
+            run += lines
+            if retry:
+                refused = self._run_each(undo, lines)
+            else:
+                self._run_operations(undo, lines)
+            now, unread = self._read_back()
+            if now is None:
+                return run, refused, None, unread
+            undo = undo_operations(now, before, touched)
+        return run, refused, now, None
+
+    def _run_each(self, operations, lines):
+        """Run every operation in its own call, past refusals: [(line, ipvsadm's reason)] of each refused one."""
+        refused = []
+        for operation, line in zip(operations, lines):
+            failure = self._call([self.ipvsadm] + operation_words(operation)).failure()
+            if failure:
+                refused.append((line, failure))
+        return refused
+
+
+class IpvsadmCall(namedtuple("IpvsadmCall", "argv rc stdout stderr")):
+    """One run of ipvsadm and what it printed."""
+
+    __slots__ = ()
+
+    def failure(self):
+        """ipvsadm's reason, on one line, when the call failed; None when it did not. ipvsadm -R
+        goes on after a line the kernel rejects and may still exit 0, so any output on stderr
+        is a failure."""
+        if self.rc == 0 and not self.stderr.strip():
+            return None
+        printed = [line.strip() for line in (self.stderr.strip() or self.stdout).splitlines() if line.strip()]
+        return "; ".join(printed) or "exit status %d" % self.rc
+
+
+# A failure message names at most this many rejected lines; the result's rejected has them all.
+NAMED_LINES = 3
+
+
+def lines_named(lines):
+    """Save-format lines as a failure message names them."""
+    if len(lines) <= NAMED_LINES:
+        return ", ".join(lines)
+    return "%s and %d more (see rejected)" % (", ".join(lines[:NAMED_LINES]), len(lines) - NAMED_LINES)
+
+
+def _counted(count, batch):
+    """(what of the change took effect before the undo, as the message names it; its verb)."""
+    if not count:
+        return "what took effect of it", "was"
+    what = "the %d operation%s %s" % (count, "" if count == 1 else "s", "of the batch that took effect" if batch else "applied before it")
+    return what, "was" if count == 1 else "were"
+
+
+def undo_outcome(applied, batch, undo_lines, refused, left, unread):
+    """The end of the failure message: what the undo did and how the table now compares with
+    the table before the task."""
+    if unread:
+        return ("the undo in undo_commands ran, but reading the table back to check it failed (%s), so whether the table is "
+                "as it was before this task is not known." % unread)
+    what, verb = _counted(applied, batch)
+    if not left:
+        if not undo_lines:
+            nothing = "no operation of the batch took effect" if batch else "no operation had been applied before it"
+            return "%s, so nothing was undone and the table is as it was before this task." % nothing
+        return "%s %s undone; the table is as it was before this task." % (what, verb)
+    refusals = "; ".join("%s: %s" % refusal for refusal in refused)
+    return "undoing %s failed%s, so %s still differ%s from before this task (left_differences has %s lines before and now)." % (
+        what, " (ipvsadm refused %s)" % refusals if refusals else "", ", ".join(service.label() for service in left),
+        "s" if len(left) == 1 else "", "its" if len(left) == 1 else "their")
 
 
 def run_table_change(module, plan, report=None, host=None, listings=None, **converge_options):

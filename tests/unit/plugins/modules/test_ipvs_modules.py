@@ -159,40 +159,6 @@ def test_many_operations_go_as_one_batch_on_stdin(kernel):
     assert fake.changes() == [([IPVSADM, "-R"], "".join(line + "\n" for line in result["commands"]))]
 
 
-def test_kernel_rejection_in_a_batch_restores_the_table(kernel):
-    """ipvsadm -R exits 0 after a rejected line; stderr alone must trigger the rollback."""
-    fake = FakeIpvsadm(live(), fail={"-R": (0, "No such file or directory\n")})
-    with pytest.raises(ModuleFail) as failure:
-        run_module(ipvs_table.main, dict(state="deleted"), fake)
-    result = failure.value.result
-    assert "ipvsadm rejected a batch of 25 operations (No such file or directory)" in result["msg"]
-    assert "the table was restored to its state before this task" in result["msg"]
-    # The restore differs from ipvsadm's own save in two places, both on purpose: the thresholds
-    # -Sn omits, and fwmark 4294967295 that ipvsadm 1.31 saves as "-f -1" but cannot read back.
-    saved = captured("save_all_features.txt").replace(
-        "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1\n", "-a -t 192.0.2.102:80 -r 192.0.2.11:80 -g -w 1 -x 100 -y 50\n").replace(
-        "-A -f -1 -s rr\n", "-A -f 4294967295 -s rr\n")
-    assert fake.changes()[1:] == [([IPVSADM, "-C"], None), ([IPVSADM, "-R"], saved)]
-
-
-def test_kernel_rejection_of_an_argv_call_restores_the_table(kernel):
-    fake = FakeIpvsadm(live(), fail={"-a": (255, "Memory allocation problem\n")})
-    with pytest.raises(ModuleFail) as failure:
-        run_module(ipvs_service.main, dict(address="192.0.2.200", port=80, real_servers=[dict(address="192.0.2.11")]), fake)
-    assert failure.value.result["msg"] == (
-        "ipvsadm rejected -a -t 192.0.2.200:80 -r 192.0.2.11:80 -g -w 1 (Memory allocation problem); "
-        "the table was restored to its state before this task.")
-    assert [argv[1] for argv, data in fake.changes()] == ["-A", "-a", "-C", "-R"]
-
-
-def test_failed_restore_says_so_and_returns_the_lines(kernel):
-    fake = FakeIpvsadm(fail={"-A": (255, "boom\n"), "-C": (1, "cannot flush\n")})
-    with pytest.raises(ModuleFail) as failure:
-        run_module(ipvs_service.main, dict(address="192.0.2.200", port=80), fake)
-    assert "restoring the previous table failed too (cannot flush)" in failure.value.result["msg"]
-    assert failure.value.result["restore_lines"] == []
-
-
 def test_ip_vs_is_loaded_when_absent_and_not_in_check_mode(kernel):
     kernel.ipvs = False
     kernel.missing = {"ip_vs", "ip_vs_wlc"}
