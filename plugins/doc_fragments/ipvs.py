@@ -29,8 +29,16 @@ notes:
   - Settings change in place (C(-E), C(-e)), so existing connections survive a change of scheduler,
     weight or forwarding method. Only a change of a service's identity is a delete and an add.
   - Every value is checked before anything runs; bad input fails with one sentence and leaves the
-    table untouched. If the kernel rejects an operation part way, the table is restored to what it
-    was before the task and the module fails saying so.
+    table untouched.
+  - If the kernel rejects an operation part way, the module reads the table back and undoes exactly
+    what took effect, in the services the task touched and nothing else - edits are edited back in
+    place (C(-E), C(-e)), what the task added is deleted, what it deleted is added again with its
+    weights and thresholds. The table is never flushed, so other services keep their connections and
+    counters. The task then fails with
+    one sentence naming the rejected operations and ipvsadm's reason, and returns C(rejected) (their
+    save-format lines), C(undo_commands) (the lines run to undo, in order; what the first attempt left
+    is retried one operation at a time) and, when the table still differs from before the task,
+    C(left_differences) - C(before) and C(now), the save-format lines of each service that differs.
 """
 
     SERVICE_IDENTITY = r"""
