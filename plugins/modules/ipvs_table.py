@@ -40,8 +40,10 @@ description:
     own code; it never connects to the host, and nothing on any host is read or changed.
   - C(ipvsadm -R) stops at the comment line, so rules text loads into a kernel through
     C(ipvsadm-restore), which drops lines starting with C(#) but flushes the table first, or
-    C(grep -v '^#' | ipvsadm -R). The collection applies a table through this module instead, from
-    the config that V(parsed) returns - planned against the live table and changed in place.
+    C(grep -v '^#' | ipvsadm -R). The director role saves its table in this format and its boot
+    unit loads it with C(ipvsadm-restore), on the still empty table of a booting director; on a
+    running one the collection applies a table through this module instead, from the config that
+    V(parsed) returns - planned against the live table and changed in place.
     C(docs/ipvs-modules.md) has the format and what ipvsadm 1.31 accepts of it.
 author:
   - lvs.topology contributors (@lvs-topology)

@@ -40,10 +40,11 @@ and parses it with the command line's own process_options():
   flushes the table and feeds the rest to ipvsadm -R.
 
 So rules text loads through ``ipvsadm-restore`` (or ``grep -v '^#' | ipvsadm -R``) on a
-64-bit host. The collection does not feed it to ipvsadm: ipvs_table state parsed turns it
-into config, and ipvs_table applies config by planning it against the live table - edits in
-place, not the flush ipvsadm-restore starts with. A 32-bit ipvsadm refuses a mark above
-2147483647 in any form, on its command line too.
+64-bit host. The director role's boot unit does exactly that with the table it saved, at boot,
+on a table still empty. Everywhere else the collection does not feed the text to ipvsadm:
+ipvs_table state parsed turns it into config, and ipvs_table applies config by planning it
+against the live table - edits in place, not the flush ipvsadm-restore starts with. A 32-bit
+ipvsadm refuses a mark above 2147483647 in any form, on its command line too.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -88,3 +88,44 @@ def test_the_fullnat_table_matches_each_service_with_the_model_defaults():
         'ct original ip daddr 192.0.2.101 meta l4proto tcp masquerade comment "all-ports"',
         'ct original ip daddr 192.0.2.102 meta l4proto tcp ct original proto-dst 443 masquerade comment "web-fullnat"',
     ]
+
+
+def role_file(*path):
+    with open(os.path.join(ROLE, *path)) as handle:
+        return handle.read()
+
+
+def unit_settings(text):
+    """{(section, key): value} of a systemd unit; each key this unit sets is set once."""
+    settings, section = {}, None
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            assert (section, key) not in settings, "%s= is set twice in [%s]" % (key, section)
+            settings[section, key] = value
+    return settings
+
+
+def test_the_boot_unit_feeds_the_rules_file_to_ipvsadm_restore():
+    """The rules file starts with a '#' line that ipvsadm --restore refuses; ipvsadm-restore
+    drops '#' lines before it runs ipvsadm --restore. One argv, no shell: the file comes in
+    on standard input."""
+    rules_file = yaml.safe_load(role_file("defaults", "main.yml"))["director_rules_file"]
+    unit = unit_settings(render(role_file("templates", "lvs-topology-ipvs.service.j2"),
+                                ansible_managed="managed", director_rules_file=rules_file))
+    assert unit["Service", "ExecStart"] == "/usr/sbin/ipvsadm-restore"
+    assert unit["Service", "StandardInput"] == "file:" + rules_file
+    assert (unit["Service", "Type"], unit["Service", "RemainAfterExit"]) == ("oneshot", "yes")
+    assert unit["Unit", "ConditionFileNotEmpty"] == rules_file
+    # At boot, on a table nothing else has filled yet: ipvsadm-restore flushes first.
+    assert "keepalived.service" in unit["Unit", "Before"].split()
+
+
+def test_the_role_enables_the_boot_unit_and_never_starts_it():
+    """ipvsadm-restore flushes the table before it loads the file: on a live director that is a
+    moment without any service, so the role only enables the unit for the next boot."""
+    tasks = yaml.safe_load(role_file("tasks", "restore.yml"))
+    units = [task["ansible.builtin.systemd_service"] for task in tasks if "ansible.builtin.systemd_service" in task]
+    assert units == [{"name": "{{ director_restore_unit }}", "enabled": True, "daemon_reload": "{{ _director_unit is changed }}"}]

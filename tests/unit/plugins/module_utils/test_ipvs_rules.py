@@ -122,6 +122,69 @@ def test_rendered_is_complete_and_ordered():
     assert rendered_lines([]) == [RULES_HEADER]
 
 
+# What ipvsadm 1.31 reads from an -A or -a line, for the options the rules carry (ipvsadm.c:
+# commands_v_options rows ADD and ADDSRV, parse_options()): the option -> the range its number
+# must be in, or None where this check reads no number (a switch, in IPVSADM_R_SWITCHES, takes
+# no value at all).
+IPVSADM_R_OPTIONS = {
+    "-A": {"-t": None, "-u": None, "--sctp-service": None, "-f": (1, 4294967295), "-6": None, "-s": None,
+           "-p": (1, 2678400), "-M": None, "--pe": None, "-o": None, "-b": None},
+    "-a": {"-t": None, "-u": None, "--sctp-service": None, "-f": (1, 4294967295), "-6": None, "-r": None,
+           "-g": None, "-m": None, "-i": None, "-w": (0, 65535), "-x": (0, 2147483647), "-y": (0, 2147483647),
+           "--tun-type": None, "--tun-port": None, "--tun-nocsum": None, "--tun-csum": None, "--tun-remcsum": None},
+}
+IPVSADM_R_SWITCHES = ("-6", "-o", "-g", "-m", "-i", "--tun-nocsum", "--tun-csum", "--tun-remcsum")
+
+
+def ipvsadm_r_refusals(line):
+    """What ipvsadm -R (64-bit, ipvsadm 1.31) would refuse in one line, as sentences; none for a
+    line it takes. config_stream_read() ends a line at a '#' that follows white space, and
+    parse_fwmark() reads a mark with strtol(), so a negative one ('-f -1', as --save prints
+    marks above 2147483647) is refused."""
+    words = line.split()
+    if words[0] not in IPVSADM_R_OPTIONS:
+        return ["%r: not an -A or -a line" % line]
+    options, refusals, index = IPVSADM_R_OPTIONS[words[0]], [], 1
+    while index < len(words):
+        option = words[index]
+        if option.startswith("#") or option not in options:
+            refusals.append("%r: %s is no option of %s" % (line, option, words[0]))
+        elif option not in IPVSADM_R_SWITCHES:
+            index += 1
+            value = words[index] if index < len(words) else ""
+            limits = options[option]
+            if limits and not (value.isdigit() and limits[0] <= int(value) <= limits[1]):
+                refusals.append("%r: %s %r is not from %d to %d" % (line, option, value, limits[0], limits[1]))
+        index += 1
+    return refusals
+
+
+def test_ipvsadm_restore_hands_ipvsadm_r_every_rule_and_nothing_else():
+    """The director role's boot unit feeds the rules file to ipvsadm-restore, which drops the
+    lines that start with '#' (grep -v '^#') and hands the rest to ipvsadm -R: that is every
+    -A and -a line, thresholds and the mark above 2147483647 included, each one ipvsadm -R takes."""
+    config = [
+        dict(protocol="fwmark", fwmark=3000000000, scheduler="rr", real_servers=[
+            dict(address="192.0.2.11", upper_threshold=1000, lower_threshold=800),
+            dict(address="192.0.2.12", upper_threshold=2147483647),
+        ]),
+        dict(address="192.0.2.100", port=80, persistence_timeout=300, real_servers=[dict(address="192.0.2.11", weight=3)]),
+    ]
+    text = "".join(line + "\n" for line in rendered_lines(config))
+    fed = [line for line in text.splitlines() if not line.startswith("#")]
+    assert fed == [
+        "-A -f 3000000000 -s rr",
+        "-A -t 192.0.2.100:80 -s wlc -p 300",
+        "-a -f 3000000000 -r 192.0.2.11:0 -g -w 1 -x 1000 -y 800",
+        "-a -f 3000000000 -r 192.0.2.12:0 -g -w 1 -x 2147483647",
+        "-a -t 192.0.2.100:80 -r 192.0.2.11:80 -g -w 3",
+    ]
+    assert [refusal for line in fed for refusal in ipvsadm_r_refusals(line)] == []
+    # The checker refuses what ipvsadm -R refuses: the header, and the mark as --save prints it.
+    assert ipvsadm_r_refusals(RULES_HEADER) == ["%r: not an -A or -a line" % RULES_HEADER]
+    assert ipvsadm_r_refusals("-A -f -1294967296 -s rr") == ["'-A -f -1294967296 -s rr': -f '-1294967296' is not from 1 to 4294967295"]
+
+
 def test_ipvsadm_save_output_reads_as_rules_with_unsigned_fwmarks():
     """ipvsadm -Sn's lines (kernel order, "-f -1" for fwmark 4294967295) are the rules'
     lines but for the order and the mark."""
