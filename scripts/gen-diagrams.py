@@ -79,7 +79,11 @@ def host_lines(name, host, services):
                 lines.append("eth%d %s" % (index, nic[family]))
     if host["role"] == "director":
         for service in services:
-            lines.append("VIP %s:%s %s" % (service["vip"], service.get("port", "-"), service.get("scheduler", "wlc")))
+            if service.get("protocol") == "fwmark":
+                # The kernel matches a fwmark service by its mark, not by VIP:port.
+                lines.append("FWM %s %s" % (service["fwmark"], service.get("scheduler", "wlc")))
+            else:
+                lines.append("VIP %s:%s %s" % (service["vip"], service.get("port", "-"), service.get("scheduler", "wlc")))
     if host["role"] == "real_server":
         methods = sorted({forwarding_method(service) for service in services
                           if any(server.get("host") == name for server in service.get("real_servers", []))})

@@ -6,7 +6,11 @@ never from the director.
 Everything expected is read from the inventory the lab generated (lvs_virtual_services,
 the groups, lab_nics), so the dr, nat and routed scenarios share this file. Pages
 name the real server that served them (the lab writes the host name into index.html).
-The director is only read: its table (ipvsadm -Sn), counters, connections and sysctls.
+The director is only read: its table (ipvsadm -Sn and -Ln --thresholds), the rules file the
+director role saved for the next boot, counters, connections and sysctls. Verify runs these
+tests once after converge and once after every VM rebooted, when the table is the one the
+boot unit restored from that file: the table checks compare every rule exactly, thresholds
+and fwmarks above 2147483647 included.
 
 The director's packet counters lag: on Linux 6.1 the kernel's rate estimator copies them from
 per-CPU counters once every 2 s, so every check that reads them waits until they reach what
@@ -16,10 +20,12 @@ the test itself sent, with a timeout generous enough for a slow, loaded TCG gues
 from __future__ import absolute_import, division, print_function
 
 import collections
+import os
 import re
 import time
 
 import pytest
+import yaml
 
 testinfra_hosts = ["client"]
 
@@ -34,6 +40,11 @@ COUNTER_TIMEOUT = 120
 METHOD_FLAG = {"dr": "-g", "tun": "-i", "nat": "-m", "fullnat": "-m"}
 METHOD_SUFFIX = {"tun": " --tun-type ipip"}
 PROTOCOL_FLAG = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
+LISTING_PROTOCOL = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP", "fwmark": "FWM"}
+# The first line of the director role's rules file: the collection's rules format, version 1.
+RULES_HEADER = "# lvs.topology rules v1"
+DIRECTOR_DEFAULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "roles", "director", "defaults", "main.yml")
+SECTION = "@lvs-topology-test-section@"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +55,24 @@ def inventory(host):
 @pytest.fixture(scope="module")
 def services(inventory):
     return inventory["lvs_virtual_services"]
+
+
+@pytest.fixture(scope="module")
+def web_services(services):
+    """The services the client's requests reach at VIP:port; a fwmark service gets only the
+    packets something marks, and nothing in the lab marks any."""
+    return [service for service in services if service.get("protocol", "tcp") == "tcp"]
+
+
+@pytest.fixture(scope="module")
+def director_table(inventory, director):
+    """(ipvsadm -Sn, ipvsadm -Ln --thresholds, the rules file the director role saved for the
+    next boot) as lists of lines, read with one command: every command costs a round trip to a
+    slow guest."""
+    with open(DIRECTOR_DEFAULTS) as handle:
+        rules_file = inventory.get("director_rules_file", yaml.safe_load(handle)["director_rules_file"])
+    out = director.check_output("ipvsadm -Sn && echo %s && ipvsadm -Ln --thresholds && echo %s && cat %s", SECTION, SECTION, rules_file)
+    return [part.splitlines() for part in out.split(SECTION + "\n")]
 
 
 def other_host(host, name):
@@ -107,24 +136,80 @@ def nat_like(service):
     return service.get("forwarding_method", "dr") in ("nat", "fullnat")
 
 
-def test_director_table_equals_the_inventory(host, director, services):
-    saved = set(director.check_output("ipvsadm -Sn").splitlines())
-    wanted = set()
+def printed_fwmark(mark):
+    """A mark as ipvsadm 1.31 prints it, -Sn and -Ln alike: with %d, so negative above 2147483647."""
+    return mark - 2 ** 32 if mark >= 2 ** 31 else mark
+
+
+def service_words(service, mark=int):
+    """The service's part of its -A and -a lines, its fwmark written as mark() gives it."""
+    if service.get("protocol") == "fwmark":
+        return "-f %d%s" % (mark(service["fwmark"]), " -6" if ":" in service["vip"] else "")
+    return "%s %s" % (PROTOCOL_FLAG[service.get("protocol", "tcp")], endpoint(service))
+
+
+def real_server_port(service, real_server):
+    """The model's defaults: the service's port, 0 for a fwmark service's real server."""
+    return real_server.get("port", 0 if service.get("protocol") == "fwmark" else service.get("port"))
+
+
+def inventory_rules(host, services, mark=int, thresholds=True):
+    """The inventory's table as -A and -a lines in the collection's rules format (unsigned
+    marks, thresholds as -x and -y), or as ipvsadm -Sn prints it (mark=printed_fwmark,
+    thresholds=False), sorted."""
+    lines = []
     for service in services:
-        key = "%s %s" % (PROTOCOL_FLAG[service.get("protocol", "tcp")], endpoint(service))
+        key = service_words(service, mark)
         line = "-A %s -s %s" % (key, service.get("scheduler", "wlc"))
         if service.get("persistence"):
             line += " -p %d" % service["persistence"]["timeout"]
-        wanted.add(line)
+        lines.append(line)
+        method = service.get("forwarding_method", "dr")
         for real_server in service["real_servers"]:
-            method = service.get("forwarding_method", "dr")
-            wanted.add("-a %s -r %s:%d %s -w %d%s" % (key, rip(host, real_server["host"]), real_server.get("port", service["port"]),
-                                                      METHOD_FLAG[method], real_server.get("weight", 1), METHOD_SUFFIX.get(method, "")))
-    assert saved == wanted
+            address = "%s:%d" % (rip(host, real_server["host"]), real_server_port(service, real_server))
+            line = "-a %s -r %s %s -w %d%s" % (key, address, METHOD_FLAG[method], real_server.get("weight", 1), METHOD_SUFFIX.get(method, ""))
+            for option, name in (("-x", "upper_threshold"), ("-y", "lower_threshold")):
+                if thresholds and real_server.get(name):
+                    line += " %s %d" % (option, real_server[name])
+            lines.append(line)
+    return sorted(lines)
 
 
-def test_requests_are_shared_in_the_scheduler_proportion(host, director, services):
-    balanced = [service for service in services if not service.get("persistence")]
+def test_director_table_equals_the_inventory(host, director_table, services):
+    assert sorted(director_table[0]) == inventory_rules(host, services, printed_fwmark, thresholds=False)
+
+
+def test_director_thresholds_equal_the_inventory(host, director_table, services):
+    """ipvsadm -Sn has no thresholds: every real server's are read from -Ln --thresholds."""
+    listed, service = {}, None
+    for line in director_table[1]:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] in LISTING_PROTOCOL.values():
+            service = " ".join(words[:3] if words[2:3] == ["IPv6"] else words[:2])
+        elif words[0] == "->" and words[1] != "RemoteAddress:Port":
+            listed[service, words[1]] = (int(words[2]), int(words[3]))
+    wanted = {}
+    for service in services:
+        protocol = service.get("protocol", "tcp")
+        if protocol == "fwmark":
+            name = "FWM %d%s" % (printed_fwmark(service["fwmark"]), " IPv6" if ":" in service["vip"] else "")
+        else:
+            name = "%s %s" % (LISTING_PROTOCOL[protocol], endpoint(service))
+        for real_server in service["real_servers"]:
+            address = "%s:%d" % (rip(host, real_server["host"]), real_server_port(service, real_server))
+            wanted[name, address] = (real_server.get("upper_threshold", 0), real_server.get("lower_threshold", 0))
+    assert listed == wanted
+
+
+def test_saved_rules_file_is_the_inventory_table(host, director_table, services):
+    """The file the boot unit restores: the rules format, exactly the inventory's table."""
+    assert director_table[2] == [RULES_HEADER] + inventory_rules(host, services)
+
+
+def test_requests_are_shared_in_the_scheduler_proportion(host, director, web_services):
+    balanced = [service for service in web_services if not service.get("persistence")]
     assert balanced, "the topology has no service without persistence to test"
     for service in balanced:
         in_before, out_before = director_stats(director, service)
@@ -148,11 +233,11 @@ def test_requests_are_shared_in_the_scheduler_proportion(host, director, service
             assert (out_before, out_after) == (0, 0), service["name"]
 
 
-def test_director_counters_lag_the_traffic(host, director, services):
+def test_director_counters_lag_the_traffic(host, director, web_services):
     """Show why every counter check waits: the director records its service's InPkts every
     0.2 s while the client sends a burst; the kernel copies the counters to userspace in steps,
     once per estimator period (2 s on Linux 6.1), and the trace prints those steps."""
-    service = [s for s in services if not s.get("persistence")][0]
+    service = [s for s in web_services if not s.get("persistence")][0]
     trace = "/run/lvs-counter-trace"
     in_before = director_stats(director, service)[0]
     in_floor = in_before + IN_PACKETS_PER_REQUEST * REQUESTS
@@ -178,8 +263,8 @@ def test_director_counters_lag_the_traffic(host, director, services):
         service["name"], in_floor, COUNTER_TIMEOUT, steps)
 
 
-def test_persistence_keeps_the_client_on_one_real_server(host, services):
-    sticky = [service for service in services if service.get("persistence")]
+def test_persistence_keeps_the_client_on_one_real_server(host, web_services):
+    sticky = [service for service in web_services if service.get("persistence")]
     assert sticky, "the topology has no persistent service to test"
     for service in sticky:
         answers = collections.Counter(fetch(host, service))
@@ -187,8 +272,8 @@ def test_persistence_keeps_the_client_on_one_real_server(host, services):
         assert set(answers) <= set(rs["host"] for rs in service["real_servers"])
 
 
-def test_remapped_ports_reach_the_real_server_port(host, director, services):
-    remapped = [s for s in services if any(rs.get("port", s["port"]) != s["port"] for rs in s["real_servers"])]
+def test_remapped_ports_reach_the_real_server_port(host, director, web_services):
+    remapped = [s for s in web_services if any(rs.get("port", s["port"]) != s["port"] for rs in s["real_servers"])]
     if not remapped:
         pytest.skip("no service of this topology remaps ports (DR and TUN cannot)")
     for service in remapped:
@@ -233,8 +318,8 @@ def test_real_servers_hold_the_vips_they_need(host, inventory, services):
                 assert " %s/" % service["vip"] not in addresses
 
 
-def test_fullnat_real_servers_see_the_director_not_the_client(host, inventory, director, services):
-    fullnat = [service for service in services if service.get("forwarding_method") == "fullnat"]
+def test_fullnat_real_servers_see_the_director_not_the_client(host, inventory, director, web_services):
+    fullnat = [service for service in web_services if service.get("forwarding_method") == "fullnat"]
     if not fullnat:
         pytest.skip("no FULLNAT service in this topology")
     director_addresses = set(nic["ipv4"].split("/")[0] for nic in director.ansible.get_variables()["lab_nics"])

@@ -44,9 +44,11 @@ def test_the_dr_topology_model_is_valid_on_its_lab(hostvars, services):
 
 def test_rips_are_the_lan_addresses_never_the_shared_management_one(hostvars, services):
     config = lvs_ipvs_config(services, hostvars, ["lvs"])
-    assert [[rs["address"] for rs in service["real_servers"]] for service in config] == [["192.0.2.11", "192.0.2.12"]] * 3
+    assert [[rs["address"] for rs in service["real_servers"]] for service in config] == [["192.0.2.11", "192.0.2.12"]] * 4
     assert [rs["weight"] for rs in config[1]["real_servers"]] == [3, 1]
     assert config[2]["persistence_timeout"] == 300
+    assert (config[3]["protocol"], config[3]["fwmark"]) == ("fwmark", 3000000000)
+    assert [(rs.get("upper_threshold"), rs.get("lower_threshold")) for rs in config[3]["real_servers"]] == [(1000, 800), (500, None)]
 
 
 def test_vips_go_on_the_director_lan_nic(hostvars, services):
