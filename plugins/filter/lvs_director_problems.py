@@ -30,8 +30,8 @@ description:
     makes labels (C(eth0:0), C(eth0:1), ...) the kernel refuses."
   - C(lvs_virtual_services) - not empty (nor null) while C(director_table_state) is C(overridden),
     C(director_backend) is C(modules) (the default when left out) and C(director_allow_empty_table)
-    is not C(true): the role would delete every service of the director's IPVS table. Checked when
-    C(lvs_virtual_services) and C(director_table_state) are both given.
+    is not C(true), since the role would then delete every service of the director's IPVS table.
+    Checked when C(lvs_virtual_services) and C(director_table_state) are both given.
 options:
   _input:
     description:
