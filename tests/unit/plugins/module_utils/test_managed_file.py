@@ -202,4 +202,3 @@ def test_a_missing_directory_is_created(tmp_path):
     path = tmp_path / "modules-load.d" / "lvs.conf"
     write_managed_file(a_module(), str(path), "ip_vs\n")
     assert path.read_text() == "ip_vs\n" and mode_of(path) == 0o644
-

@@ -118,8 +118,7 @@ def test_anything_else_runs_the_module(kernel, memo_path, args, answer, diff):
 
 @pytest.mark.parametrize("allow_empty_table", [None, False, True], ids=["unset", "false", "true"])
 @pytest.mark.parametrize("state", ["overridden", "deleted"])
-def test_a_recorded_empty_table_answers_an_empty_config_and_a_filled_one_goes_to_the_module(kernel, memo_path, state,
-                                                                                             allow_empty_table):
+def test_a_recorded_empty_table_answers_an_empty_config_and_a_filled_one_goes_to_the_module(kernel, memo_path, state, allow_empty_table):
     """allow_empty_table does not keep the record from answering: a record of an empty config
     is one of an empty table, which stays empty either way. Once the table has a service, no
     record matches and the module decides, refusing to empty it unless allowed."""
