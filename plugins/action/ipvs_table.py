@@ -56,6 +56,11 @@ def record_check_command(proc=IPVS_PROC, memo=MEMO_PATH):
 
 RECORD_CHECK_COMMAND = record_check_command()
 RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
+# The task arguments the record's answer depends on, and allow_empty_table, which it does not:
+# a record of an empty config with overridden or deleted is one of an empty table, so a match
+# means the table is empty now, and leaving it empty is "no change" whether emptying is allowed
+# or not. A task with any other argument goes to the module.
+RECORDED_ARGUMENTS = frozenset(("config", "state", "allow_empty_table"))
 DIGEST = re.compile(r"([0-9a-f]{64})  -")
 
 
@@ -110,7 +115,7 @@ class ActionModule(ActionBase):
         """True when the host's record says this task, on this live table, changes nothing."""
         args = self._task.args
         state = args.get("state", "merged")
-        if self._task.diff or self._task.async_val or state not in RECORDED_STATES or set(args) - {"config", "state"}:
+        if self._task.diff or self._task.async_val or state not in RECORDED_STATES or set(args) - RECORDED_ARGUMENTS:
             return False
         try:
             with open(MODULE_PATH, "rb") as handle:

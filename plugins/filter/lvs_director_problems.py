@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: lvs_director_problems
 author: lvs.topology contributors
 version_added: 0.1.0
-short_description: List every problem of the director role's variables and VIP labels
+short_description: List every problem of the director role's variables, VIP labels and an empty model
 description:
   - Checks the values the director role writes into its systemd units, C(modules-load.d), the
     C(modprobe) command and the FULLNAT nftables table, on the controller, before any host
@@ -28,11 +28,16 @@ description:
   - "VIP labels - the interface name alone or followed by C(:) and more letters, digits or
     C(. _ - : @), 15 characters at most: a long NIC name, or many VIPs on a NIC with a long name,
     makes labels (C(eth0:0), C(eth0:1), ...) the kernel refuses."
+  - C(lvs_virtual_services) - not empty (nor null) while C(director_table_state) is C(overridden),
+    C(director_backend) is C(modules) (the default when left out) and C(director_allow_empty_table)
+    is not C(true), since the role would then delete every service of the director's IPVS table.
+    Checked when C(lvs_virtual_services) and C(director_table_state) are both given.
 options:
   _input:
     description:
       - The role's variables by name, as the role's C(tasks/validate.yml) passes them; a variable
-        left out is not checked.
+        left out is not checked. C(director_allow_empty_table) is a boolean (the role passes it
+        through the C(bool) filter); anything but C(true) refuses an empty model.
     type: dict
     required: true
   vips:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the director role's variables may be: each one reaches a file or a command that root
 runs (a systemd unit, modules-load.d, modprobe's argv, the FULLNAT nftables table, a unit
-file name), so each is checked by the rules of _names before the role changes the host.
+file name), so each is checked by the rules of _names before the role changes the host; and
+a model without services may empty a director's table only when the role is told so.
 
 Standard library only. Private to the collection: this API may change without notice.
 """
@@ -48,6 +49,23 @@ RULES = (
 )
 
 
+def _empty_table_problem(variables):
+    """An empty model with the table owned by this role and made exactly the model would delete
+    every service of the director: ipvs_table refuses that on the host, and this says so on the
+    controller before any host changes, naming the role's variables."""
+    if "lvs_virtual_services" not in variables or "director_table_state" not in variables:
+        return None
+    services = variables["lvs_virtual_services"]
+    if services is not None and services != []:
+        return None
+    if (variables["director_table_state"] != "overridden" or variables.get("director_backend", "modules") != "modules"
+            or variables.get("director_allow_empty_table") is True):
+        return None
+    return ("lvs_virtual_services is %s, so director_table_state overridden would delete every service of this director's "
+            "IPVS table; list its services, or set director_allow_empty_table: true to empty the table on purpose."
+            % ("null" if services is None else "an empty list"))
+
+
 def director_problems(variables, vips=None):
     """Every problem of the director role's variables, one sentence each (empty: none).
 
@@ -55,6 +73,7 @@ def director_problems(variables, vips=None):
     can check a part. vips: the VIPs the role puts on the director, from lvs_director_vips.
     """
     problems = [rule(variables[name], name) for name, rule in RULES if name in variables]
+    problems.append(_empty_table_problem(variables))
     if "director_extra_kernel_modules" in variables:
         problems.extend(_kernel_module_problems(variables["director_extra_kernel_modules"]))
     problems.extend(vip_problems(vips))

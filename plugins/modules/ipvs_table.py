@@ -25,7 +25,8 @@ description:
     read back and found converged. A rerun with the same four answers "no change" without checking and
     diffing every item again; the live table is still read on every run, so anything that changed it,
     or a rule the kernel did not keep, misses the record and is planned afresh. Connection counts are
-    no part of the digest.
+    no part of the digest, nor is O(allow_empty_table) - with an empty O(config), O(state=overridden) or
+    O(state=deleted) only ever records an empty table, and leaving that empty is no change either way.
   - The module comes with an action plugin that checks that record before the module is sent - one
     shell command on the existing connection (fixed text, no task data in it) prints the record and
     the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
@@ -88,8 +89,11 @@ options:
       - V(replaced) makes each listed service exactly its item (unset options take ipvsadm's
         defaults, unlisted real servers are removed); other services are left alone.
       - V(overridden) makes the whole table exactly O(config), deleting the services it does not list.
+        With an empty O(config) that is every service, which needs O(allow_empty_table=true) on a
+        table that has services.
       - V(deleted) deletes the listed services (only the identity keys are needed), or every
-        service when O(config) is empty.
+        service when O(config) is empty - which, on a table that has services, needs
+        O(allow_empty_table=true).
       - V(gathered) changes nothing and returns the live table in RV(gathered).
       - V(rendered) returns the table O(config) describes in the rules format, in RV(rendered),
         without a host - nothing on any host is read or changed and no connection is made.
@@ -99,6 +103,18 @@ options:
     type: str
     choices: [merged, replaced, overridden, deleted, gathered, rendered, parsed]
     default: merged
+  allow_empty_table:
+    description:
+      - Allow an empty O(config) with O(state=overridden) or O(state=deleted) to delete every service
+        of a table that has some - what C(ipvsadm -C) does, but planned and changed in place like
+        any other run.
+      - V(false) refuses such a run with one sentence before anything on the host changes, in
+        check mode too, so a model that lost its services by mistake (an unset variable, a filter
+        that matched nothing) never empties a director. A table that is empty already stays
+        empty without an error, whatever this option says.
+      - Other states, and a O(config) that lists services, ignore it.
+    type: bool
+    default: false
 seealso:
   - module: lvs.topology.ipvs_service
   - module: lvs.topology.ipvs_info
@@ -141,9 +157,16 @@ EXAMPLES = r"""
     state: gathered
   register: live
 
-- name: Delete every service
+- name: Delete every service (refused without allow_empty_table while the table has services)
   lvs.topology.ipvs_table:
     state: deleted
+    allow_empty_table: true
+
+- name: Make the table exactly the services listed, emptying it only when a decommission asks
+  lvs.topology.ipvs_table:
+    state: overridden
+    config: "{{ director_services }}"
+    allow_empty_table: "{{ decommission | default(false) | bool }}"
 
 - name: Render the table a config describes, on the controller, for a reviewer to read
   lvs.topology.ipvs_table:
@@ -268,7 +291,7 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import Ipv
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import TableMemo, module_source, run_key, table_digest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import (
-    OFFLINE_STATES, check_state_options, config_items, desired_table, offline_result, table_module_spec,
+    OFFLINE_STATES, check_not_emptying, check_state_options, config_items, desired_table, offline_result, table_module_spec,
 )
 
 
@@ -277,7 +300,9 @@ def build_module():
 
 
 def plan_table(params, have):
-    return desired_table(config_items(params["config"]), params["state"], have)
+    config = config_items(params["config"])
+    check_not_emptying(config, params["state"], have, params["allow_empty_table"])
+    return desired_table(config, params["state"], have)
 
 
 def record_when_converged(memo, listings_before, purge_other_services):

@@ -29,6 +29,8 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
 # Answered from the task's parameters alone: nothing on any host is read or changed.
 OFFLINE_STATES = ("rendered", "parsed")
+# Given an empty config, each of these deletes every service of the table.
+EMPTYING_STATES = ("overridden", "deleted")
 
 
 def table_module_spec():
@@ -39,6 +41,7 @@ def table_module_spec():
             config=dict(type="jsonarg", default=[]),
             running_config=dict(type="str"),
             state=dict(type="str", default="merged", choices=list(STATES)),
+            allow_empty_table=dict(type="bool", default=False),
         ),
         required_if=[("state", "parsed", ("running_config",))],
     )
@@ -63,6 +66,22 @@ def check_state_options(params):
             raise IpvsInputError("config does not apply with state parsed, which reads running_config.")
     elif params.get("running_config") is not None:
         raise IpvsInputError("running_config applies only with state parsed; state %s takes config." % params["state"])
+
+
+def check_not_emptying(config, state, have, allow_empty_table):
+    """Refuse an empty config that would delete every service of a table that has some.
+
+    A model that lost its services by mistake (an unset variable, a filter that matched
+    nothing) reaches the module as an empty config, which overridden and deleted would each
+    turn into a director without services; that needs allow_empty_table. A table that is
+    empty already stays so: no change, nothing to refuse.
+    """
+    if config or state not in EMPTYING_STATES or not have or allow_empty_table:
+        return
+    services = "all %d services" % len(have) if len(have) > 1 else "the only service"
+    remedy = "list the services to delete in config, or " if state == "deleted" else ""
+    raise IpvsInputError("config is empty, so state %s would delete %s of the IPVS table; %sset allow_empty_table=true "
+                         "to empty the table on purpose." % (state, services, remedy))
 
 
 def desired_table(config, state, have, names=None):

@@ -66,8 +66,9 @@ def render(expression, context):
 
 def problems(**variables):
     """The role's check as its task runs it: its expressions, with the filters, on the role's
-    defaults (a director that puts its VIPs up itself, with one NIC eth0, unless given)."""
-    context = dict(read_yaml("defaults", "main.yml"), director_manage_vip=True, ansible_facts=facts("eth0"),
+    defaults (a director that owns its table and puts its VIPs up itself, with one NIC eth0,
+    unless given)."""
+    context = dict(read_yaml("defaults", "main.yml"), director_backend="modules", director_manage_vip=True, ansible_facts=facts("eth0"),
                    lvs_virtual_services=model("192.0.2.100"))
     context.update(variables)
     task = check_task()
@@ -88,10 +89,9 @@ def test_every_variable_a_template_or_a_command_writes_is_checked():
                 written.update(re.findall(r"\bdirector_[a-z_]+", handle.read()))
     written.update(re.findall(r"\bdirector_[a-z_]+", str(read_yaml("vars", "main.yml")["_director_kernel_modules"])))
     checked = set(re.findall(r"'(\w+)': \1\b", check_task()["vars"]["_director_variable_problems"]))
-    # Switches the tasks only test, the host list the validation reads, choices the argument
-    # spec holds to, and packages given to the package manager as names of its own.
-    assert written - checked == {"director_validate_topology", "director_hosts", "director_backend", "director_manage_vip",
-                                 "director_table_state", "director_packages"}
+    # Switches the tasks only test, the host list the validation reads, and packages given to
+    # the package manager as names of its own.
+    assert written - checked == {"director_validate_topology", "director_hosts", "director_manage_vip", "director_packages"}
 
 
 @pytest.mark.parametrize("variables", [
@@ -173,3 +173,35 @@ def test_a_vip_outside_every_subnet_goes_on_director_vip_interface_and_its_label
 
 def test_no_vip_labels_are_checked_when_the_role_leaves_the_vips_to_keepalived():
     assert problems(ansible_facts=facts(LONG_NIC), lvs_virtual_services=model("192.0.2.100"), director_manage_vip=False) == []
+
+
+EMPTY_MODEL = ("lvs_virtual_services is %s, so director_table_state overridden would delete every service of this director's "
+               "IPVS table; list its services, or set director_allow_empty_table: true to empty the table on purpose.")
+
+
+@pytest.mark.parametrize("variables, expected", [
+    ({"lvs_virtual_services": []}, [EMPTY_MODEL % "an empty list"]),
+    ({"lvs_virtual_services": None}, [EMPTY_MODEL % "null"]),
+    ({"lvs_virtual_services": [], "director_allow_empty_table": False}, [EMPTY_MODEL % "an empty list"]),
+    ({"lvs_virtual_services": [], "director_allow_empty_table": "no"}, [EMPTY_MODEL % "an empty list"]),
+    ({"lvs_virtual_services": [], "director_allow_empty_table": True}, []),
+    ({"lvs_virtual_services": None, "director_allow_empty_table": "yes"}, []),
+    ({"lvs_virtual_services": [], "director_table_state": "merged"}, []),
+    ({"lvs_virtual_services": [], "director_backend": "keepalived"}, []),
+    ({"lvs_virtual_services": model("192.0.2.100")}, []),
+], ids=["empty", "null", "false", "no", "allowed", "allowed-as-text", "merged", "keepalived", "one-service"])
+def test_an_empty_model_that_would_empty_the_table_is_refused_naming_the_variable(variables, expected):
+    """The role's defaults: overridden, the table programmed by the role, emptying not allowed."""
+    assert problems(**variables) == expected
+
+
+def test_the_role_passes_its_opt_in_to_ipvs_table():
+    tasks = dict((task["name"], task) for task in read_yaml("tasks", "main.yml"))
+    assert tasks["Program the IPVS table"]["lvs.topology.ipvs_table"]["allow_empty_table"] == "{{ director_allow_empty_table | bool }}"
+    assert read_yaml("defaults", "main.yml")["director_allow_empty_table"] is False
+
+
+def test_a_filter_call_without_the_model_or_the_state_does_not_check_emptiness():
+    assert lvs_director_problems({"director_table_state": "overridden"}) == []
+    assert lvs_director_problems({"lvs_virtual_services": []}) == []
+    assert lvs_director_problems({"lvs_virtual_services": [], "director_table_state": "overridden"}) == [EMPTY_MODEL % "an empty list"]

@@ -14,7 +14,7 @@ from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
 
 
 class CheckModeModule(object):
-    """The two things apply_sysctl_plan uses from AnsibleModule."""
+    """What apply_sysctl_plan uses from AnsibleModule, on a host without SELinux."""
 
     def __init__(self, check_mode=False):
         self.check_mode = check_mode
@@ -22,8 +22,8 @@ class CheckModeModule(object):
     def fail_json(self, **result):
         raise AssertionError(result["msg"])
 
-    def atomic_move(self, source, destination):
-        os.rename(source, destination)
+    def selinux_enabled(self):
+        return False
 
 
 @pytest.fixture

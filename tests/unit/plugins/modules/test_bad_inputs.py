@@ -6,9 +6,9 @@
 A service of the data model goes through the lvs_topology_problems filter as Ansible calls
 it and, where the module has the rule too, through ipvs_table with the item the service
 becomes: both refuse it with the same sentence, each naming the service its own way, and
-ipvsadm is never asked to change anything. The keepalived role's variables go through
-lvs_keepalived_problems, the host values through the modules that write them, which change
-nothing."""
+ipvsadm is never asked to change anything. The director and keepalived roles' variables go
+through lvs_director_problems and lvs_keepalived_problems, the host values through the
+modules that write them, which change nothing."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -26,7 +26,7 @@ from test_ipvs_modules import FakeIpvsadm, live
 from test_model_rules import HOSTVARS, SERVICE
 from test_vip_address import BASE, commands_for
 
-from ansible_collections.lvs.topology.plugins.filter import lvs_keepalived_problems, lvs_topology_problems
+from ansible_collections.lvs.topology.plugins.filter import lvs_director_problems, lvs_keepalived_problems, lvs_topology_problems
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs import values
 from ansible_collections.lvs.topology.plugins.modules import (
     arp_suppress, ipvs_real_server, ipvs_service, ipvs_table, lvs_sysctl, vip_address,
@@ -38,7 +38,12 @@ with open(TABLE_PATH) as table_file:
     TABLE = yaml.safe_load(table_file)
 
 TOPOLOGY_PROBLEMS = lvs_topology_problems.FilterModule().filters()["lvs_topology_problems"]
+DIRECTOR_PROBLEMS = lvs_director_problems.FilterModule().filters()["lvs_director_problems"]
 KEEPALIVED_PROBLEMS = lvs_keepalived_problems.FilterModule().filters()["lvs_keepalived_problems"]
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "director", "defaults", "main.yml")) as defaults_file:
+    # The role's plain defaults, and the table owned by the role (lvs_director_backend unset).
+    DIRECTOR_DEFAULTS = dict((name, value) for name, value in yaml.safe_load(defaults_file).items() if "{{" not in str(value))
+    DIRECTOR_DEFAULTS["director_backend"] = "modules"
 MODEL_WHERE = "Service web"
 MODULE_WHERE = "config[0]"
 IPVS_MODULES = {"ipvs_table": ipvs_table, "ipvs_service": ipvs_service, "ipvs_real_server": ipvs_real_server}
@@ -116,11 +121,17 @@ def test_a_bad_service_is_refused_by_the_model_and_the_module_with_one_sentence(
 @pytest.mark.parametrize("kind, case", cases("ipvs_table", "ipvs_service", "ipvs_real_server"))
 def test_a_bad_ipvs_module_argument_is_refused_before_anything_runs(kernel, module_run, kind, case):
     fake = FakeIpvsadm(live())
-    args = dict(state="overridden", config=case["config"]) if kind == "ipvs_table" else case["args"]
+    args = case["args"] if "args" in case else dict(state="overridden", config=case["config"])
     with pytest.raises(ModuleFail) as failure:
         run_module(IPVS_MODULES[kind].main, copy.deepcopy(args), fake)
     assert case["sentence"] in failure.value.result["msg"]
     assert fake.changes() == []
+
+
+@pytest.mark.parametrize("kind, case", cases("director"))
+def test_a_bad_director_variable_is_refused_with_one_sentence(kind, case):
+    problems = DIRECTOR_PROBLEMS(dict(DIRECTOR_DEFAULTS, **copy.deepcopy(case["vars"])), copy.deepcopy(case.get("vips")))
+    assert len(problems) == 1 and case["sentence"] in problems[0], problems
 
 
 @pytest.mark.parametrize("kind, case", cases("keepalived"))

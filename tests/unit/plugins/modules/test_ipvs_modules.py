@@ -132,6 +132,69 @@ def test_config_text_that_is_no_list_of_services_changes_nothing(kernel, text, m
     assert fake.changes() == []
 
 
+EMPTYING_REFUSED = {
+    "overridden": "config is empty, so state overridden would delete all 25 services of the IPVS table; "
+                  "set allow_empty_table=true to empty the table on purpose.",
+    "deleted": "config is empty, so state deleted would delete all 25 services of the IPVS table; "
+               "list the services to delete in config, or set allow_empty_table=true to empty the table on purpose.",
+}
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+@pytest.mark.parametrize("args", [
+    dict(state="overridden", config=[]), dict(state="overridden", config="[]"), dict(state="overridden", config=" [ ] "),
+    dict(state="deleted"), dict(state="deleted", config=[]), dict(state="deleted", config="[]", allow_empty_table=False),
+], ids=["overridden-list", "overridden-json", "overridden-json-blanks", "deleted-no-config", "deleted-list", "deleted-json"])
+def test_an_empty_config_that_would_empty_the_table_is_refused(kernel, memo_path, args, check_mode):
+    """Check mode predicts the real run: the same sentence, and neither runs anything."""
+    fake = FakeIpvsadm(live())
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, args, fake, check_mode=check_mode)
+    assert failure.value.result["msg"] == EMPTYING_REFUSED[args["state"]]
+    assert fake.changes() == [] and not os.path.exists(memo_path)
+
+
+def test_the_only_service_is_named_so(kernel):
+    fake = FakeIpvsadm({("-Sn",): "-A -t 192.0.2.100:80 -s wlc\n"})
+    with pytest.raises(ModuleFail) as failure:
+        run_module(ipvs_table.main, dict(state="overridden", config=[]), fake)
+    assert failure.value.result["msg"].startswith("config is empty, so state overridden would delete the only service of the IPVS table;")
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+@pytest.mark.parametrize("state", ["overridden", "deleted"])
+def test_allow_empty_table_empties_it(kernel, state, check_mode):
+    fake = FakeIpvsadm(live())
+    result = run_module(ipvs_table.main, dict(state=state, config=[], allow_empty_table=True), fake, check_mode=check_mode)
+    assert result["changed"] is True
+    assert len(result["commands"]) == 25 and all(line.startswith("-D ") for line in result["commands"])
+    assert result["diff"]["after"] == ""
+    assert fake.changes() == ([] if check_mode else [([IPVSADM, "-R"], "".join(line + "\n" for line in result["commands"]))])
+
+
+@pytest.mark.parametrize("allow_empty_table", [False, True])
+@pytest.mark.parametrize("state", ["overridden", "deleted"])
+def test_an_empty_config_on_an_empty_table_changes_nothing(kernel, state, allow_empty_table):
+    for check_mode in (True, False):
+        fake = FakeIpvsadm()
+        result = run_module(ipvs_table.main, dict(state=state, config=[], allow_empty_table=allow_empty_table), fake, check_mode=check_mode)
+        assert (result["changed"], result["commands"], fake.changes()) == (False, [], [])
+
+
+@pytest.mark.parametrize("state", ["merged", "replaced"])
+def test_an_empty_config_that_changes_nothing_needs_no_permission(kernel, state):
+    fake = FakeIpvsadm(live())
+    result = run_module(ipvs_table.main, dict(state=state, config=[]), fake)
+    assert (result["changed"], result["commands"], fake.changes()) == (False, [], [])
+
+
+def test_a_config_that_lists_services_is_not_asked_for_permission(kernel):
+    """overridden with one service deletes the other 24, as it always has: the model says what stays."""
+    fake = FakeIpvsadm(live())
+    result = run_module(ipvs_table.main, dict(state="overridden", config=[dict(address="192.0.2.100", port=80)]), fake)
+    assert result["changed"] is True and result["diff"]["after"].startswith("-A -t 192.0.2.100:80 -s wlc")
+
+
 def test_no_ipvsadm_fails_before_anything_runs(kernel):
     fake = FakeIpvsadm()
     with pytest.raises(ModuleFail) as failure:

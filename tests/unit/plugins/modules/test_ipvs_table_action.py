@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 from ansible.errors import AnsibleActionFail
 from host_module_harness import ModuleFail, run_module
-from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
+from test_ipvs_modules import EMPTY_THRESHOLDS, ONE_SERVICE, FakeIpvsadm, KernelKeepingIpvsadm, _table_listings
 
 from ansible_collections.lvs.topology.plugins.action.ipvs_table import SECTION, ActionModule, record_check_command, split_answer
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import table_digest
@@ -114,6 +114,32 @@ def test_anything_else_runs_the_module(kernel, memo_path, args, answer, diff):
     action = action_for(args, host_answer(memo_path, **answer), diff=diff)
     assert action.run(task_vars={}) == MODULE_RESULT
     action._execute_module.assert_called_once_with(task_vars={}, wrap_async=0)
+
+
+@pytest.mark.parametrize("allow_empty_table", [None, False, True], ids=["unset", "false", "true"])
+@pytest.mark.parametrize("state", ["overridden", "deleted"])
+def test_a_recorded_empty_table_answers_an_empty_config_and_a_filled_one_goes_to_the_module(kernel, memo_path, state, allow_empty_table):
+    """allow_empty_table does not keep the record from answering: a record of an empty config
+    is one of an empty table, which stays empty either way. Once the table has a service, no
+    record matches and the module decides, refusing to empty it unless allowed."""
+    empty = {("-Sn",): "", ("-Ln", "--thresholds"): EMPTY_THRESHOLDS}
+    args = dict(state=state, config="[]")
+    if allow_empty_table is not None:
+        args["allow_empty_table"] = allow_empty_table
+    result = run_module(ipvs_table.main, dict(args), FakeIpvsadm(empty))
+    assert (result["changed"], result["commands"]) == (False, [])
+    action = action_for(dict(args), host_answer(memo_path, empty))
+    assert action.run(task_vars={}) == {"changed": False, "commands": [], "memo_hit": True}
+    action = action_for(dict(args), host_answer(memo_path, _table_listings()))
+    assert action.run(task_vars={}) == MODULE_RESULT
+    fake = FakeIpvsadm(_table_listings())
+    if allow_empty_table:
+        assert run_module(ipvs_table.main, dict(args), fake)["commands"] == ["-D -t 192.0.2.100:80"]
+    else:
+        with pytest.raises(ModuleFail) as failure:
+            run_module(ipvs_table.main, dict(args), fake)
+        assert "would delete the only service of the IPVS table" in failure.value.result["msg"]
+        assert fake.changes() == []
 
 
 def test_a_truncated_answer_runs_the_module(kernel, memo_path):
