@@ -50,20 +50,25 @@ RULES = (
 
 
 def _empty_table_problem(variables):
-    """An empty model with the table owned by this role and made exactly the model would delete
-    every service of the director: ipvs_table refuses that on the host, and this says so on the
-    controller before any host changes, naming the role's variables."""
+    """An empty model would delete every service of the director: with the modules backend when
+    the table is made exactly the model (ipvs_table refuses that on the host too), with the
+    keepalived backend always, since keepalived drops every virtual server its configuration no
+    longer lists. This says so on the controller before any host changes, naming the role's
+    variables."""
     if "lvs_virtual_services" not in variables or "director_table_state" not in variables:
         return None
     services = variables["lvs_virtual_services"]
     if services is not None and services != []:
         return None
-    if (variables["director_table_state"] != "overridden" or variables.get("director_backend", "modules") != "modules"
-            or variables.get("director_allow_empty_table") is True):
+    if variables.get("director_allow_empty_table") is True:
         return None
-    return ("lvs_virtual_services is %s, so director_table_state overridden would delete every service of this director's "
+    backend = variables.get("director_backend", "modules")
+    if backend == "modules" and variables["director_table_state"] != "overridden":
+        return None
+    owner = "director_table_state overridden" if backend == "modules" else "keepalived, which owns the table,"
+    return ("lvs_virtual_services is %s, so %s would delete every service of this director's "
             "IPVS table; list its services, or set director_allow_empty_table: true to empty the table on purpose."
-            % ("null" if services is None else "an empty list"))
+            % ("null" if services is None else "an empty list", owner))
 
 
 def director_problems(variables, vips=None):

@@ -178,6 +178,8 @@ def test_no_vip_labels_are_checked_when_the_role_leaves_the_vips_to_keepalived()
 EMPTY_MODEL = ("lvs_virtual_services is %s, so director_table_state overridden would delete every service of this director's "
                "IPVS table; list its services, or set director_allow_empty_table: true to empty the table on purpose.")
 
+KEEPALIVED_EMPTY_MODEL = EMPTY_MODEL.replace("director_table_state overridden", "keepalived, which owns the table,") % "an empty list"
+
 
 @pytest.mark.parametrize("variables, expected", [
     ({"lvs_virtual_services": []}, [EMPTY_MODEL % "an empty list"]),
@@ -187,9 +189,11 @@ EMPTY_MODEL = ("lvs_virtual_services is %s, so director_table_state overridden w
     ({"lvs_virtual_services": [], "director_allow_empty_table": True}, []),
     ({"lvs_virtual_services": None, "director_allow_empty_table": "yes"}, []),
     ({"lvs_virtual_services": [], "director_table_state": "merged"}, []),
-    ({"lvs_virtual_services": [], "director_backend": "keepalived"}, []),
+    ({"lvs_virtual_services": [], "director_backend": "keepalived"}, [KEEPALIVED_EMPTY_MODEL]),
+    ({"lvs_virtual_services": [], "director_backend": "keepalived", "director_table_state": "merged"}, [KEEPALIVED_EMPTY_MODEL]),
+    ({"lvs_virtual_services": [], "director_backend": "keepalived", "director_allow_empty_table": True}, []),
     ({"lvs_virtual_services": model("192.0.2.100")}, []),
-], ids=["empty", "null", "false", "no", "allowed", "allowed-as-text", "merged", "keepalived", "one-service"])
+], ids=["empty", "null", "false", "no", "allowed", "allowed-as-text", "merged", "keepalived", "keepalived-merged", "keepalived-allowed", "one-service"])
 def test_an_empty_model_that_would_empty_the_table_is_refused_naming_the_variable(variables, expected):
     """The role's defaults: overridden, the table programmed by the role, emptying not allowed."""
     assert problems(**variables) == expected
