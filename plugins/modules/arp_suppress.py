@@ -25,6 +25,7 @@ author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.sysctl
+  - lvs.topology.host_lock
 options:
   interface:
     description:
@@ -128,6 +129,44 @@ conf_settings:
   returned: always
   type: dict
   sample: {"net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.lo.arp_ignore": "1"}
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 import os
@@ -135,6 +174,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock, lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils._managed_file import read_managed_file
 from ansible_collections.lvs.topology.plugins.module_utils._names import interface_name_problem
 
@@ -155,6 +195,7 @@ def build_module():
             rp_filter=dict(type="int", choices=[0, 1, 2]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             persistent=dict(type="bool", default=True),
+            **lock_argument_spec()
         ),
         supports_check_mode=True,
     )
@@ -213,6 +254,9 @@ def main():
     problem = interface_name_problem(interface)
     if problem:
         module.fail_json(msg=problem)
+    # Held from before the first read of the host until the process exits after exit_json:
+    # the sysctl.d file is read, merged and rewritten whole, so two runs must not interleave.
+    lock = hold_host_lock(module)
     if params["state"] == "present" and not interface_exists(interface):
         hint = " (tunl0 appears once lvs.topology.vip_address has put the VIP on it)" if interface == "tunl0" else ""
         module.fail_json(msg="Interface %s does not exist on this host%s; existing interfaces: %s."
@@ -222,6 +266,7 @@ def main():
     result = _sysctl.apply_sysctl_plan(module, plan)
     if not module._diff:
         result.pop("diff")
+    result.update(lock.returned())
     module.exit_json(interface=interface, **result)
 
 

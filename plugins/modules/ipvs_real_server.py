@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - lvs.topology.ipvs
   - lvs.topology.ipvs.real_server
+  - lvs.topology.host_lock
 options:
   virtual_service:
     description:
@@ -43,6 +44,8 @@ options:
       - With O(state=drained), wait up to this many seconds for the real server's ActiveConn to
         reach 0, checking every second, and report what remained in RV(active_connections).
         The task does not fail when connections remain. V(0) does not wait.
+      - The host lock is released before this wait, once the weight is 0, so other runs on the
+        host go ahead while the connections end.
     type: int
     default: 0
 seealso:
@@ -125,12 +128,51 @@ drained:
   description: Whether no active connection remained.
   returned: when O(state=drained)
   type: bool
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 from collections import OrderedDict
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock, lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import run_table_change, wait_for_drain
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import DesiredService, IpvsInputError, normalise_address, real_server_key
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
@@ -140,7 +182,7 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
 
 def build_module():
     spec, rules = real_server_module_spec()
-    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
+    return AnsibleModule(argument_spec=dict(spec, **lock_argument_spec()), supports_check_mode=True, **rules)
 
 
 def desired_real_server(params, have):
@@ -169,22 +211,33 @@ def plan_real_server(params, have):
     return ([desired] if desired else []), []
 
 
-def report_drain(host, have, desired, absent, result, operations):
-    """state=drained: wait for the active connections to end and report what remained."""
-    module = host.module
-    if module.params["state"] != "drained":
-        return
-    service, key = desired[0].service, list(desired[0].real_servers)[0]
-    if module.check_mode:
-        counts = host.real_server_connections(service, key) if service in have else None
-    else:
-        counts = wait_for_drain(host, service, key, module.params["drain_timeout"])
-    active, inactive = counts or (0, 0)
-    result.update(active_connections=active, inactive_connections=inactive, drained=active == 0)
+def drain_report(lock):
+    """The report step: the lock's part of the result and, with state=drained, wait for the
+    active connections to end and report what remained."""
+    def report(host, have, desired, absent, result, operations):
+        module = host.module
+        result.update(lock.returned())
+        if module.params["state"] != "drained":
+            return
+        service, key = desired[0].service, list(desired[0].real_servers)[0]
+        if module.check_mode:
+            counts = host.real_server_connections(service, key) if service in have else None
+        else:
+            # The weight is 0 now and waiting only reads the connection counters, for up to
+            # drain_timeout: other runs on this host need not wait for the connections too.
+            lock.release()
+            counts = wait_for_drain(host, service, key, module.params["drain_timeout"])
+        active, inactive = counts or (0, 0)
+        result.update(active_connections=active, inactive_connections=inactive, drained=active == 0)
+    return report
 
 
 def main():
-    run_table_change(build_module(), plan_real_server, report=report_drain)
+    module = build_module()
+    # Held from before the table is read until the process exits after exit_json, or, with
+    # state=drained, until the weight is 0 and the wait for connections begins.
+    lock = hold_host_lock(module)
+    run_table_change(module, plan_real_server, report=drain_report(lock))
 
 
 if __name__ == "__main__":

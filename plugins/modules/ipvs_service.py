@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - lvs.topology.ipvs
   - lvs.topology.ipvs.service_identity
   - lvs.topology.ipvs.service_settings
+  - lvs.topology.host_lock
 options:
   state:
     description:
@@ -119,10 +120,49 @@ diff:
   sample:
     before: ""
     after: "-A -t 192.0.2.100:80 -s wrr -p 20\n"
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock, lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import run_table_change
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
     desired_service_from_params, service_module_spec, virtual_service_from_params,
@@ -131,7 +171,7 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import (
 
 def build_module():
     spec, rules = service_module_spec()
-    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **rules)
+    return AnsibleModule(argument_spec=dict(spec, **lock_argument_spec()), supports_check_mode=True, **rules)
 
 
 def plan_service(params, have):
@@ -143,7 +183,13 @@ def plan_service(params, have):
 
 
 def main():
-    run_table_change(build_module(), plan_service)
+    module = build_module()
+    # Held from before the table is read until the process exits after exit_json.
+    lock = hold_host_lock(module)
+
+    def report(host, have, desired, absent, result, operations):
+        result.update(lock.returned())
+    run_table_change(module, plan_service, report=report)
 
 
 if __name__ == "__main__":

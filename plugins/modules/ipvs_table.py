@@ -32,6 +32,11 @@ description:
     the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
     returns "no change" without starting Python on the host; otherwise, and always in diff mode or
     with V(gathered), the module runs as usual.
+  - That check takes no host lock (see the notes), so an unchanged rerun never waits - the record is
+    written under the lock once a run has converged the table, and a run still under way has either
+    not changed the table yet, so the answer is the one a run just before it would give, or changed
+    it, so the table's digest no longer matches. O(state=gathered) takes the lock like the states
+    that change the table; V(rendered) and V(parsed) touch no host and take none.
   - V(rendered) and V(parsed) convert between O(config) and the collection's rules format, a whole
     table as the save-format lines C(ipvsadm -R) reads, complete (every real server's thresholds as
     C(-x) and C(-y), which C(ipvsadm --save) cannot print, and every fwmark as its unsigned number,
@@ -50,6 +55,7 @@ author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.ipvs
+  - lvs.topology.host_lock
 options:
   config:
     description:
@@ -279,12 +285,51 @@ diff:
   description: The whole table as save-format lines, before and after.
   returned: when diff mode is on
   type: dict
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always, except with O(state=rendered) and O(state=parsed), which touch no host
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost, run_table_change
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import saved_after_change, thresholds_unset
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
@@ -305,10 +350,15 @@ def plan_table(params, have):
     return desired_table(config, params["state"], have)
 
 
-def record_when_converged(memo, listings_before, purge_other_services):
-    """The report step: record the table this run leaves, once it needs no more operation."""
+def record_when_converged(memo, listings_before, purge_other_services, lock):
+    """The report step: record the table this run leaves, once it needs no more operation.
+
+    It runs before the module exits, so the record is written while this run still holds the
+    host lock: no other run changes the table between the change and its record.
+    """
     def report(host, have, desired, absent, result, operations):
         module = host.module
+        result.update(lock.returned())
         if module.check_mode:
             return
         if not result["changed"]:
@@ -348,19 +398,23 @@ def main():
             module.exit_json(**offline_result(module.params))
     except IpvsInputError as error:
         module.fail_json(msg=str(error))
+    # Taken before the table is read and never released here: the process's exit, after
+    # exit_json and so after the record is written, gives it back. gathered takes it as well,
+    # so the table it returns is one between two runs, never half of a change.
+    lock = hold_host_lock(module)
     host = IpvsHost(module)
     listings = host.read_listings()
     if state == "gathered":
-        module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)))
+        module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)), **lock.returned())
     memo = TableMemo(run_key(module_source(sys.modules[__name__]), state, module.params["config"]))
     if memo.holds(listings):
-        result = dict(changed=False, commands=[], memo_hit=True)
+        result = dict(changed=False, commands=[], memo_hit=True, **lock.returned())
         if module._diff:
             have = host.table_from(listings)
             result["diff"] = render_diff(have, have)
         module.exit_json(**result)
     purge = state == "overridden"
-    run_table_change(module, plan_table, report=record_when_converged(memo, listings, purge), host=host, listings=listings,
+    run_table_change(module, plan_table, report=record_when_converged(memo, listings, purge, lock), host=host, listings=listings,
                      purge_other_services=purge, whole_table_diff=True)
 
 

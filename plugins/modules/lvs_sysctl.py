@@ -33,6 +33,7 @@ author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.sysctl
+  - lvs.topology.host_lock
 options:
   settings:
     description:
@@ -109,6 +110,44 @@ modules_load_file:
   returned: always
   type: str
   sample: /etc/modules-load.d/90-lvs-topology-director.conf
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 import os
@@ -118,6 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils import _sysctl
 from ansible_collections.lvs.topology.plugins.module_utils._host import ensure_kernel_module, kernel_module_loaded
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock, lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils._managed_file import (
     read_managed_file,
     remove_managed_file,
@@ -147,6 +187,7 @@ def build_module():
             settings=dict(type="dict", required=True),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             persistent=dict(type="bool", default=True),
+            **lock_argument_spec()
         ),
         supports_check_mode=True,
     )
@@ -201,6 +242,9 @@ def main():
     settings = params["settings"]
     present = params["state"] == "present"
     validate(module, settings, present)
+    # Held from before the first read of the host until the process exits after exit_json:
+    # the sysctl.d file is read, merged and rewritten whole, so two runs must not interleave.
+    lock = hold_host_lock(module)
 
     ipvs_keys = [key for key in settings if key.startswith(IPVS_KEY_PREFIX) and (present or settings[key] is not None)]
     ipvs_pending = False
@@ -228,6 +272,7 @@ def main():
     result["changed"] = result["changed"] or ipvs_pending
     if not module._diff:
         result.pop("diff")
+    result.update(lock.returned())
     module.exit_json(modules_load_file=modules_load_file, **result)
 
 

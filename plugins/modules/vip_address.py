@@ -31,6 +31,8 @@ description:
     the persistence unit too.
 author:
   - lvs.topology contributors (@lvs-topology)
+extends_documentation_fragment:
+  - lvs.topology.host_lock
 attributes:
   check_mode:
     support: full
@@ -172,6 +174,44 @@ gratuitous_arp:
   returned: always
   type: str
   sample: af_packet
+lock_waited:
+  description:
+    - Seconds this run waited for the host lock while another run held it; V(0) when it did not wait.
+  returned: always
+  type: float
+  sample: 12.75
+lock_holder:
+  description:
+    - The run this one waited for, as it wrote itself into the lock file - the last one when several
+      held the lock in turn; null when none had written itself yet.
+  returned: when the run waited for the host lock, and when it failed waiting
+  type: dict
+  contains:
+    module:
+      description: The module that held the lock, as Ansible named it to the module.
+      returned: always
+      type: str
+      sample: lvs.topology.ipvs_table
+    pid:
+      description: Its process id on the host.
+      returned: always
+      type: int
+      sample: 4242
+    user:
+      description: Who ran it - the user C(sudo) became root for, else the user it ran as.
+      returned: always
+      type: str
+      sample: jenkins
+    since:
+      description: When it took the lock, in UTC.
+      returned: always
+      type: str
+      sample: "2024-05-01T12:00:03Z"
+    log_info:
+      description: Its C(ansible_target_log_info).
+      returned: when that was set
+      type: str
+      sample: site.yml, Jenkins build 118
 """
 
 import os
@@ -193,6 +233,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._iproute import (
     parse_address,
     parse_ip_addr,
 )
+from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock, lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils._managed_file import (
     read_managed_file,
     remove_managed_file,
@@ -228,6 +269,7 @@ def build_module():
             gratuitous_arp=dict(type="bool"),
             persistent=dict(type="bool", default=True),
             force=dict(type="bool", default=False),
+            **lock_argument_spec()
         ),
         supports_check_mode=True,
     )
@@ -393,7 +435,8 @@ class VipAddress(object):
         if self.params["persistent"]:
             self.systemctl = self.module.get_bin_path("systemctl", required=True)
 
-    def run(self):
+    def run(self, lock):
+        """Read, compare, change and exit; lock is the host lock this run holds."""
         self.interfaces = self.read_interfaces()
         interface = self.interfaces.get(self.interface_name)
         existing = interface.find(self.address.ip) if interface else []
@@ -421,6 +464,7 @@ class VipAddress(object):
             commands=self.commands,
             unit=self.unit_path if unit_after else None,
             gratuitous_arp=announced,
+            **lock.returned()
         )
         if self.module._diff:
             result["diff"] = [
@@ -505,7 +549,10 @@ class VipAddress(object):
 
 def main():
     module = build_module()
-    VipAddress(module).run()
+    vip = VipAddress(module)
+    # Taken once the arguments are checked, before the first read of the host, and held until
+    # the process exits after exit_json.
+    vip.run(hold_host_lock(module))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ __metaclass__ = type
 import json
 from collections import OrderedDict
 
+from ansible_collections.lvs.topology.plugins.module_utils._lock import lock_argument_spec
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import apply_to_table, plan_operations
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.rules import parse_rules, rules_lines
@@ -42,6 +43,7 @@ def table_module_spec():
             running_config=dict(type="str"),
             state=dict(type="str", default="merged", choices=list(STATES)),
             allow_empty_table=dict(type="bool", default=False),
+            **lock_argument_spec()
         ),
         required_if=[("state", "parsed", ("running_config",))],
     )

@@ -17,7 +17,7 @@ from unittest import mock
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.lvs.topology.plugins.module_utils import _host, _sysctl
+from ansible_collections.lvs.topology.plugins.module_utils import _host, _lock, _sysctl
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "host")
 
@@ -110,17 +110,30 @@ def run_module(main, args, commands=None, check_mode=False, diff=True, binaries=
 
     def run_command(module, argv, *more, **options):
         return commands(module, argv, *more, **options)
+
+    # A module's process gives the host lock back when it exits; run in this process, the
+    # run's lock is released here instead, or the next run would wait for it.
+    taken = []
+    acquire = _lock.HostLock.acquire
+
+    def acquire_and_remember(lock, *more, **options):
+        taken.append(lock)
+        return acquire(lock, *more, **options)
     with patch_module_args(args), \
             mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
             mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), \
             mock.patch.object(basic.AnsibleModule, "run_command", run_command), \
-            mock.patch.object(basic.AnsibleModule, "get_bin_path", fake_bin_path(binaries)):
+            mock.patch.object(basic.AnsibleModule, "get_bin_path", fake_bin_path(binaries)), \
+            mock.patch.object(_lock.HostLock, "acquire", acquire_and_remember):
         try:
             main()
         except ModuleFail:
             raise
         except ModuleExit as done:
             return done.result
+        finally:
+            for lock in taken:
+                lock.release()
     raise AssertionError("the module returned without exit_json or fail_json")
 
 
