@@ -56,11 +56,13 @@ def record_check_command(proc=IPVS_PROC, memo=MEMO_PATH):
 
 RECORD_CHECK_COMMAND = record_check_command()
 RECORDED_STATES = ("merged", "replaced", "overridden", "deleted")
-# The task arguments the record's answer depends on, and allow_empty_table, which it does not:
-# a record of an empty config with overridden or deleted is one of an empty table, so a match
-# means the table is empty now, and leaving it empty is "no change" whether emptying is allowed
-# or not. A task with any other argument goes to the module.
-RECORDED_ARGUMENTS = frozenset(("config", "state", "allow_empty_table"))
+# The task arguments the record's answer depends on, and two it does not depend on:
+# allow_empty_table - a record of an empty config with overridden or deleted is one of an empty
+# table, so a match means the table is empty now, and leaving it empty is "no change" whether
+# emptying is allowed or not - and lock_timeout, how long the module would wait for the host
+# lock, which changes nothing about the table it converges to. A task with any other argument
+# goes to the module.
+RECORDED_ARGUMENTS = frozenset(("config", "state", "allow_empty_table", "lock_timeout"))
 DIGEST = re.compile(r"([0-9a-f]{64})  -")
 
 
@@ -94,7 +96,8 @@ class ActionModule(ActionBase):
             result.update(self._answer_offline())
             return result
         if self._answered_by_record():
-            result.update(changed=False, commands=[], memo_hit=True)
+            # The record is read without the host lock, so this run never waited for it.
+            result.update(changed=False, commands=[], memo_hit=True, lock_waited=0.0)
             return result
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
@@ -122,6 +125,11 @@ class ActionModule(ActionBase):
                 key = run_key(handle.read(), state, config_text(args.get("config", [])))
         except (IOError, OSError, TypeError, ValueError):
             return False
+        # Read without the host lock, and safely so: the module writes the record (atomically,
+        # by rename) under the lock after the table has converged, and a run under way holds
+        # the lock but has either not changed the live table yet - this answer is then the one
+        # a run just before it would give - or changed it, and the table's digest no longer
+        # matches the record, so the module runs and waits for the lock.
         answer = self._low_level_execute_command(RECORD_CHECK_COMMAND)
         # The module counts anything ipvsadm says on stderr as a failure; leave that case to it.
         answered = answer.get("rc") == 0 and not answer.get("stderr", "").strip()

@@ -25,18 +25,20 @@ description:
     read back and found converged. A rerun with the same four answers "no change" without checking and
     diffing every item again; the live table is still read on every run, so anything that changed it,
     or a rule the kernel did not keep, misses the record and is planned afresh. Connection counts are
-    no part of the digest, nor is O(allow_empty_table) - with an empty O(config), O(state=overridden) or
-    O(state=deleted) only ever records an empty table, and leaving that empty is no change either way.
+    no part of the digest, nor is O(lock_timeout) (how long a run would wait changes no table), nor
+    O(allow_empty_table) - with an empty O(config), O(state=overridden) or O(state=deleted) only ever
+    records an empty table, and leaving that empty is no change either way.
   - The module comes with an action plugin that checks that record before the module is sent - one
     shell command on the existing connection (fixed text, no task data in it) prints the record and
     the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
     returns "no change" without starting Python on the host; otherwise, and always in diff mode or
     with V(gathered), the module runs as usual.
-  - That check takes no host lock (see the notes), so an unchanged rerun never waits - the record is
-    written under the lock once a run has converged the table, and a run still under way has either
-    not changed the table yet, so the answer is the one a run just before it would give, or changed
-    it, so the table's digest no longer matches. O(state=gathered) takes the lock like the states
-    that change the table; V(rendered) and V(parsed) touch no host and take none.
+  - That check takes no host lock (see the notes), so an unchanged rerun never waits, whatever
+    O(lock_timeout) says - the record is written under the lock once a run has converged the table,
+    and a run still under way has either not changed the table yet, so the answer is the one a run
+    just before it would give, or changed it, so the table's digest no longer matches.
+    O(state=gathered) takes the lock like the states that change the table; V(rendered) and
+    V(parsed) touch no host and take none.
   - V(rendered) and V(parsed) convert between O(config) and the collection's rules format, a whole
     table as the save-format lines C(ipvsadm -R) reads, complete (every real server's thresholds as
     C(-x) and C(-y), which C(ipvsadm --save) cannot print, and every fwmark as its unsigned number,

@@ -24,6 +24,8 @@ from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtu
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
 
 MODULE_RESULT = {"changed": False, "commands": [], "ran": "module"}
+# The action's own answer from the record: it read without the host lock, so it never waited.
+MEMO_HIT = {"changed": False, "commands": [], "memo_hit": True, "lock_waited": 0.0}
 
 
 def converge_with_module(config, state="overridden"):
@@ -65,11 +67,13 @@ def action_for(args, answer, diff=False):
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["pipe", "tty"])
-def test_the_modules_record_answers_the_same_task(kernel, memo_path, newline):
+@pytest.mark.parametrize("lock_timeout", [{}, {"lock_timeout": 30}], ids=["lock-timeout-default", "lock-timeout-set"])
+def test_the_modules_record_answers_the_same_task(kernel, memo_path, newline, lock_timeout):
+    """How long the module would wait for the host lock is no part of what the record answers."""
     config = json.dumps(ONE_SERVICE)
     converge_with_module(config)
-    action = action_for(dict(state="overridden", config=config), host_answer(memo_path, newline=newline))
-    assert action.run(task_vars={}) == {"changed": False, "commands": [], "memo_hit": True}
+    action = action_for(dict(state="overridden", config=config, **lock_timeout), host_answer(memo_path, newline=newline))
+    assert action.run(task_vars={}) == MEMO_HIT
     action._execute_module.assert_not_called()
 
 
@@ -129,7 +133,7 @@ def test_a_recorded_empty_table_answers_an_empty_config_and_a_filled_one_goes_to
     result = run_module(ipvs_table.main, dict(args), FakeIpvsadm(empty))
     assert (result["changed"], result["commands"]) == (False, [])
     action = action_for(dict(args), host_answer(memo_path, empty))
-    assert action.run(task_vars={}) == {"changed": False, "commands": [], "memo_hit": True}
+    assert action.run(task_vars={}) == MEMO_HIT
     action = action_for(dict(args), host_answer(memo_path, _table_listings()))
     assert action.run(task_vars={}) == MODULE_RESULT
     fake = FakeIpvsadm(_table_listings())
