@@ -28,7 +28,7 @@ description:
   - "VIP labels - the interface name alone or followed by C(:) and more letters, digits or
     C(. _ - : @), 15 characters at most: a long NIC name, or many VIPs on a NIC with a long name,
     makes labels (C(eth0:0), C(eth0:1), ...) the kernel refuses."
-  - C(lvs_virtual_services) - not empty (nor null) unless C(director_allow_empty_table) is C(true):
+  - C(lvs_virtual_services) - not empty (nor null) unless C(director_allow_empty_table) is C(true), since
     with C(director_backend=modules) (the default when left out) and C(director_table_state=overridden)
     the role would delete every service of the director's IPVS table, and with C(director_backend=keepalived)
     keepalived would.
