@@ -14,7 +14,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 .PHONY: help setup apt venv lab-image collection-link demo test lint sanity units packaging \
-        integration molecule molecule-all lab-tests lab-up lab-down bench docs docs-check
+        integration molecule molecule-all lab-tests lab-up lab-down bench docs docs-check \
+        galaxy-importer-venv
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
@@ -24,13 +25,17 @@ help:
 	@echo "make docs   - regenerate the diagrams and the module reference in docs/ (make docs-check: are they fresh?)"
 
 # ---- setup: idempotent and cached ------------------------------------------------------
-setup: apt venv lab-image collection-link
+setup: apt venv galaxy-importer-venv lab-image collection-link
 
 apt:
 	@scripts/setup-apt.sh
 
 venv: apt
 	@scripts/setup-venv.sh
+
+# galaxy-importer caps packages below .venv's pins, so it has a venv of its own.
+galaxy-importer-venv: apt
+	@scripts/setup-venv.sh .build/venvs/galaxy-importer requirements-galaxy-importer.txt
 
 lab-image: venv
 	@$(PY) lab/labctl.py image
