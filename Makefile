@@ -64,7 +64,7 @@ sanity: venv
 units: venv collection-link
 	$(PY) -m pytest
 
-packaging: venv
+packaging: venv galaxy-importer-venv
 	scripts/packaging-test.sh
 
 integration: setup
