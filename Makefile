@@ -19,10 +19,11 @@ export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
-	@echo "make test   - lint, sanity, units, packaging, module integration and Molecule scenarios"
+	@echo "make test   - lint, sanity, units, packaging, docs-check, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
-	@echo "make docs   - regenerate the diagrams and the module reference in docs/ (make docs-check: are they fresh?)"
+	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
+	@echo "make docs-check - lint the plugin and role docs, build the docsite, are the diagrams and captures fresh?"
 
 # ---- setup: idempotent and cached ------------------------------------------------------
 setup: apt venv galaxy-importer-venv lab-image collection-link
@@ -81,19 +82,17 @@ molecule-all: setup
 lab-tests: setup
 	scripts/lab-tests.sh
 
-# ---- generated documentation ---------------------------------------------------------------
-# Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION,
-# the mode guides' ipvsadm -Ln blocks from the lab captures in docs/captures/.
+# ---- documentation -------------------------------------------------------------------------
+# Committed: the diagrams from lab/topologies/*.yml and the mode guides' ipvsadm -Ln blocks from
+# the lab captures in docs/captures/. Built: the HTML docsite, the guides and the reference of
+# the modules, filters and roles from their own documentation.
 docs: venv collection-link
 	$(PY) scripts/gen-diagrams.py
-	$(PY) scripts/gen-module-docs.py
 	$(PY) scripts/gen-guide-captures.py
+	$(PY) scripts/build-docsite.py
 
 docs-check: venv collection-link
-	@$(PY) scripts/gen-diagrams.py --check && $(PY) scripts/gen-module-docs.py --check \
-	  && $(PY) scripts/gen-guide-captures.py --check \
-	  || { echo "docs-check: FAILED (see above); stale generated docs: run make docs and commit docs/"; exit 1; }
-	@echo "docs-check: docs/diagrams, docs/modules and the guides' captures match their sources"
+	@scripts/docs-check.sh
 
 # ---- the lab -------------------------------------------------------------------------------
 lab-up: setup
