@@ -35,9 +35,12 @@ CONF_ADDITIONS = """
 # Added by scripts/build-docsite.py. Built offline: intersphinx reads the local inventory of
 # the Ansible documentation's labels instead of fetching inventories.
 intersphinx_mapping = {"ansible_devel": (%r, "../ansible_devel.inv")}
-# The guides are Markdown; GitHub's heading anchors keep their links to sections working.
+# The guides are Markdown; GitHub's heading anchors keep their links to sections working, and a
+# code block without a language stays plain text, as GitHub shows it (the reference pages name
+# theirs).
 extensions.append("myst_parser")
 myst_heading_anchors = 4
+highlight_language = "none"
 """
 
 
