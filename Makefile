@@ -14,23 +14,29 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 .PHONY: help setup apt venv lab-image collection-link demo test lint sanity units packaging \
-        integration molecule molecule-all lab-tests lab-up lab-down bench docs docs-check
+        integration molecule molecule-all lab-tests lab-up lab-down bench docs docs-check \
+        galaxy-importer-venv
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
-	@echo "make test   - lint, sanity, units, packaging, module integration and Molecule scenarios"
+	@echo "make test   - lint, sanity, units, packaging, docs-check, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
-	@echo "make docs   - regenerate the diagrams and the module reference in docs/ (make docs-check: are they fresh?)"
+	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
+	@echo "make docs-check - lint the plugin and role docs, build the docsite, are the diagrams and captures fresh?"
 
 # ---- setup: idempotent and cached ------------------------------------------------------
-setup: apt venv lab-image collection-link
+setup: apt venv galaxy-importer-venv lab-image collection-link
 
 apt:
 	@scripts/setup-apt.sh
 
 venv: apt
 	@scripts/setup-venv.sh
+
+# galaxy-importer caps packages below .venv's pins, so it has a venv of its own.
+galaxy-importer-venv: apt
+	@scripts/setup-venv.sh .build/venvs/galaxy-importer requirements-galaxy-importer.txt
 
 lab-image: venv
 	@$(PY) lab/labctl.py image
@@ -59,7 +65,7 @@ sanity: venv
 units: venv collection-link
 	$(PY) -m pytest
 
-packaging: venv
+packaging: venv galaxy-importer-venv
 	scripts/packaging-test.sh
 
 integration: setup
@@ -76,19 +82,17 @@ molecule-all: setup
 lab-tests: setup
 	scripts/lab-tests.sh
 
-# ---- generated documentation ---------------------------------------------------------------
-# Diagrams from lab/topologies/*.yml, the module reference from each module's DOCUMENTATION,
-# the mode guides' ipvsadm -Ln blocks from the lab captures in docs/captures/.
+# ---- documentation -------------------------------------------------------------------------
+# Committed: the diagrams from lab/topologies/*.yml and the mode guides' ipvsadm -Ln blocks from
+# the lab captures in docs/captures/. Built: the HTML docsite, the guides and the reference of
+# the modules, filters and roles from their own documentation.
 docs: venv collection-link
 	$(PY) scripts/gen-diagrams.py
-	$(PY) scripts/gen-module-docs.py
 	$(PY) scripts/gen-guide-captures.py
+	$(PY) scripts/build-docsite.py
 
 docs-check: venv collection-link
-	@$(PY) scripts/gen-diagrams.py --check && $(PY) scripts/gen-module-docs.py --check \
-	  && $(PY) scripts/gen-guide-captures.py --check \
-	  || { echo "docs-check: FAILED (see above); stale generated docs: run make docs and commit docs/"; exit 1; }
-	@echo "docs-check: docs/diagrams, docs/modules and the guides' captures match their sources"
+	@scripts/docs-check.sh
 
 # ---- the lab -------------------------------------------------------------------------------
 lab-up: setup

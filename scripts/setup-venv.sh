@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Create .venv from requirements.txt; recreate only when requirements.txt changes.
+# Create a venv from a pinned requirements file; recreate it only when that file changes.
+#
+#   scripts/setup-venv.sh                      .venv from requirements.txt (and ansible-test's pip)
+#   scripts/setup-venv.sh VENV REQUIREMENTS    a tool's own venv, e.g. galaxy-importer's
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  echo "venv: up to date"
+venv=${1:-.venv}
+requirements=${2:-requirements.txt}
+stamp=$venv/.requirements.sha256
+want=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "venv: $venv up to date"
   exit 0
 fi
-rm -rf .venv
-python3 -m venv .venv
+rm -rf "$venv"
+python3 -m venv "$venv"
 # The machine-wide pip configuration may list local find-links that do not exist; hide that noise.
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 | { grep -v "^WARNING: Location" || true; }
 echo "$want" > "$stamp"
-echo "venv: installed requirements.txt"
+echo "venv: installed $requirements into $venv"
+[ "$venv" = .venv ] || exit 0
 
 # ansible-test bootstraps pip in its own venvs from a script it downloads; save our stand-in
 # under the name it looks for (machine setup, not a download).
