@@ -106,7 +106,14 @@ class IpvsHost(object):
             self._undo_and_fail(operations, lines, before, *rejection)
 
     def _call(self, argv, data=None):
-        return IpvsadmCall(argv, *self.module.run_command(argv, data=data, environ_update=C_LOCALE, binary_data=data is not None))
+        # An ipvsadm killed while it reads a batch breaks the pipe its batch is written to.
+        # run_command would fail the task at once and leave what the batch applied before the
+        # kill in the table; as a failed call, it is undone like a rejection.
+        try:
+            return IpvsadmCall(argv, *self.module.run_command(argv, data=data, environ_update=C_LOCALE, binary_data=data is not None,
+                                                              handle_exceptions=False))
+        except (IOError, OSError) as error:
+            return IpvsadmCall(argv, error.errno or 1, "", "running %s failed: %s" % (argv[0], error))
 
     def _run_operations(self, operations, lines):
         """Run operations, each as its own call up to ARGV_OPERATIONS_LIMIT, else as one batch;

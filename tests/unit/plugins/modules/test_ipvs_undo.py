@@ -284,6 +284,37 @@ def test_a_batch_undoes_what_the_table_shows_of_it_and_no_other_service(kernel, 
     assert fake.table_text() == sorted(line.replace("-r 192.0.2.11:8002 -g -w 2", "-r 192.0.2.11:8002 -g -w 9") for line in captured_table())
 
 
+class KilledIpvsadm(KernelIpvsadm):
+    """An ipvsadm -R killed after it applied the first lines of its batch: writing the rest of
+    the batch to its standard input breaks the pipe."""
+
+    def __init__(self, listings, applied):
+        super(KilledIpvsadm, self).__init__(listings)
+        self.applied = applied
+
+    def __call__(self, module, argv, data=None, **kwargs):
+        if tuple(argv[1:]) != ("-R",) or self.applied is None:
+            return super(KilledIpvsadm, self).__call__(module, argv, data, **kwargs)
+        assert kwargs["handle_exceptions"] is False
+        self.calls.append((list(argv), data))
+        for line in data.splitlines()[:self.applied]:
+            self.change(line.split())
+        self.applied = None
+        raise IOError(32, "Broken pipe")
+
+
+def test_a_batch_whose_ipvsadm_is_killed_is_undone_like_a_rejected_one(kernel):
+    fake = KilledIpvsadm(live(), applied=3)
+    result = failed(ipvs_table.main, dict(state="merged", config=[
+        dict(address="192.0.2.100", port=8001, real_servers=[dict(address="192.0.2.11", weight=5)]),
+        dict(address="192.0.2.200", port=80, real_servers=[dict(address=address) for address in ("192.0.2.11", "192.0.2.12", "192.0.2.13")]),
+    ]), fake)
+    assert result["msg"] == ("ipvsadm rejected %s, %s (running %s failed: [Errno 32] Broken pipe); the 3 operations of the batch "
+                             "that took effect were undone; the table is as it was before this task." % (BATCH[3], BATCH[4], IPVSADM))
+    assert (result["cmd"], result["rc"], result["rejected"]) == ([IPVSADM, "-R"], 32, BATCH[3:])
+    assert fake.table_text() == captured_table()
+
+
 def test_services_a_batch_deleted_come_back_whole_in_one_batch(kernel):
     """The thresholds -Sn omits and fwmark 4294967295, which ipvsadm 1.31 saves as "-f -1" but
     cannot read back, are both in the undo; the service whose deletion was refused is not."""
