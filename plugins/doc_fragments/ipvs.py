@@ -39,6 +39,8 @@ notes:
     save-format lines), C(undo_commands) (the lines run to undo, in order; what the first attempt left
     is retried one operation at a time) and, when the table still differs from before the task,
     C(left_differences) - C(before) and C(now), the save-format lines of each service that differs.
+  - An ipvsadm that stops part way (killed, or its input cut) is undone the same way; the sentence then
+    says ipvsadm stopped, and C(rejected) is empty, since the lines that took no effect never ran.
 """
 
     SERVICE_IDENTITY = r"""

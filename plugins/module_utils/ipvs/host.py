@@ -113,7 +113,7 @@ class IpvsHost(object):
             return IpvsadmCall(argv, *self.module.run_command(argv, data=data, environ_update=C_LOCALE, binary_data=data is not None,
                                                               handle_exceptions=False))
         except (IOError, OSError) as error:
-            return IpvsadmCall(argv, error.errno or 1, "", "running %s failed: %s" % (argv[0], error))
+            return IpvsadmCall(argv, None, "", "running %s failed: %s" % (argv[0], error))
 
     def _run_operations(self, operations, lines):
         """Run operations, each as its own call up to ARGV_OPERATIONS_LIMIT, else as one batch;
@@ -158,7 +158,7 @@ class IpvsHost(object):
             self.module.fail_json(msg="ipvsadm rejected %s (%s), and reading the table back to find what took effect failed (%s), "
                                       "so nothing was undone; commands lists what this task ran." % (
                                           lines_named(what), reason, unread), **result)
-        if index is None:
+        if index is None and not rejected_call.stopped():
             result["rejected"] = [line for operation, line in zip(operations, lines) if not took_effect(operation, now)]
         # Those before the rejected call, or all of a batch (its rejected lines show no effect).
         applied = sum(1 for operation in operations[:index] if took_effect(operation, now))
@@ -167,8 +167,13 @@ class IpvsHost(object):
         left = [] if now is None else list(OrderedDict.fromkeys(operation.service for operation in undo_operations(now, before, touched)))
         if left:
             result["left_differences"] = dict(before=table_lines(before, left), now=table_lines(now, left))
-        what = result["rejected"] or ["a batch of %d operations" % len(operations)]
-        self.module.fail_json(msg="ipvsadm rejected %s (%s); %s" % (lines_named(what), reason, undo_outcome(
+        if rejected_call.stopped():
+            # Killed, or its input cut: the lines without effect never ran, none was rejected.
+            failed = "ipvsadm stopped before the end of %s" % (
+                "a batch of %d operations" % len(operations) if index is None else lines[index])
+        else:
+            failed = "ipvsadm rejected %s" % lines_named(result["rejected"] or ["a batch of %d operations" % len(operations)])
+        self.module.fail_json(msg="%s (%s); %s" % (failed, reason, undo_outcome(
             applied, index is None, result["undo_commands"], refused, left, unread)), **result)
 
     def _undo(self, now, before, touched):
@@ -211,6 +216,11 @@ class IpvsadmCall(namedtuple("IpvsadmCall", "argv rc stdout stderr")):
 
     __slots__ = ()
 
+    def stopped(self):
+        """True when ipvsadm did not run to its end: killed by a signal (a negative status), or
+        not run or fed at all (no status)."""
+        return self.rc is None or self.rc < 0
+
     def failure(self):
         """ipvsadm's reason, on one line, when the call failed; None when it did not. ipvsadm -R
         goes on after a line the kernel rejects and may still exit 0, so any output on stderr
@@ -218,7 +228,9 @@ class IpvsadmCall(namedtuple("IpvsadmCall", "argv rc stdout stderr")):
         if self.rc == 0 and not self.stderr.strip():
             return None
         printed = [line.strip() for line in (self.stderr.strip() or self.stdout).splitlines() if line.strip()]
-        return "; ".join(printed) or "exit status %d" % self.rc
+        if printed:
+            return "; ".join(printed)
+        return "killed by signal %d" % -self.rc if self.rc < 0 else "exit status %d" % self.rc
 
 
 # A failure message names at most this many rejected lines; the result's rejected has them all.

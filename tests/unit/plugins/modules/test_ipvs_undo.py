@@ -285,12 +285,14 @@ def test_a_batch_undoes_what_the_table_shows_of_it_and_no_other_service(kernel, 
 
 
 class KilledIpvsadm(KernelIpvsadm):
-    """An ipvsadm -R killed after it applied the first lines of its batch: writing the rest of
-    the batch to its standard input breaks the pipe."""
+    """An ipvsadm -R killed after it applied the first lines of its batch: either writing the
+    rest of the batch to its standard input breaks the pipe, or, the batch all written, its
+    status is that of the signal."""
 
-    def __init__(self, listings, applied):
+    def __init__(self, listings, applied, broken_pipe):
         super(KilledIpvsadm, self).__init__(listings)
         self.applied = applied
+        self.broken_pipe = broken_pipe
 
     def __call__(self, module, argv, data=None, **kwargs):
         if tuple(argv[1:]) != ("-R",) or self.applied is None:
@@ -300,18 +302,24 @@ class KilledIpvsadm(KernelIpvsadm):
         for line in data.splitlines()[:self.applied]:
             self.change(line.split())
         self.applied = None
-        raise IOError(32, "Broken pipe")
+        if self.broken_pipe:
+            raise IOError(32, "Broken pipe")
+        return -9, "", ""
 
 
-def test_a_batch_whose_ipvsadm_is_killed_is_undone_like_a_rejected_one(kernel):
-    fake = KilledIpvsadm(live(), applied=3)
+@pytest.mark.parametrize("broken_pipe, reason, rc", [
+    (True, "running %s failed: [Errno 32] Broken pipe" % IPVSADM, None),
+    (False, "killed by signal 9", -9),
+], ids=["broken-pipe", "signal"])
+def test_a_batch_whose_ipvsadm_is_killed_is_undone_and_nothing_is_called_rejected(kernel, broken_pipe, reason, rc):
+    fake = KilledIpvsadm(live(), applied=3, broken_pipe=broken_pipe)
     result = failed(ipvs_table.main, dict(state="merged", config=[
         dict(address="192.0.2.100", port=8001, real_servers=[dict(address="192.0.2.11", weight=5)]),
         dict(address="192.0.2.200", port=80, real_servers=[dict(address=address) for address in ("192.0.2.11", "192.0.2.12", "192.0.2.13")]),
     ]), fake)
-    assert result["msg"] == ("ipvsadm rejected %s, %s (running %s failed: [Errno 32] Broken pipe); the 3 operations of the batch "
-                             "that took effect were undone; the table is as it was before this task." % (BATCH[3], BATCH[4], IPVSADM))
-    assert (result["cmd"], result["rc"], result["rejected"]) == ([IPVSADM, "-R"], 32, BATCH[3:])
+    assert result["msg"] == ("ipvsadm stopped before the end of a batch of 5 operations (%s); the 3 operations of the batch "
+                             "that took effect were undone; the table is as it was before this task." % reason)
+    assert (result["cmd"], result["rc"], result["rejected"]) == ([IPVSADM, "-R"], rc, [])
     assert fake.table_text() == captured_table()
 
 
