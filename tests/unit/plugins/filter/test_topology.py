@@ -24,6 +24,7 @@ from ansible_collections.lvs.topology.plugins.filter.lvs_nat_gateway import lvs_
 from ansible_collections.lvs.topology.plugins.filter.lvs_real_server_vips import lvs_real_server_vips
 from ansible_collections.lvs.topology.plugins.filter.lvs_topology_problems import lvs_topology_problems
 from ansible_collections.lvs.topology.plugins.plugin_utils import _topology
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import int_refusal
 
 
 def nic(address, prefix, secondaries=(), ipv6=()):
@@ -187,7 +188,7 @@ def test_every_problem_of_every_service_at_once(hostvars):
         "Service web.real_servers[1] repeats real server 192.0.2.21 port 80 of tcp 192.0.2.100:80; list each real server once.",
         "Service web.real_servers[3]: real server 192.0.2.22 lower_threshold 10 is above its upper_threshold 5 (0 = none);"
         " the kernel refuses that.",
-        "Service mark: option fwmark must be of type int (\"'abc'\" cannot be converted to an int).",
+        "Service mark: option fwmark must be of type int (%s)." % int_refusal("abc"),
     ]
 
 

@@ -10,12 +10,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import json
 import os
 
 from unittest import mock
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:
+    # ansible-core before 2.19 has no testing helper; its AnsibleModule reads the arguments
+    # from basic._ANSIBLE_ARGS when that is set, which is what the helper sets too.
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
+            yield
 
 from ansible_collections.lvs.topology.plugins.module_utils import _host, _lock, _sysctl
 

@@ -19,6 +19,7 @@ from test_ipvs_modules import FakeIpvsadm, live
 
 from ansible_collections.lvs.topology.plugins.filter.lvs_topology_problems import lvs_topology_problems
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
+from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import int_refusal
 
 
 def nic(address, prefix, ipv6=None):
@@ -54,11 +55,11 @@ RULES = [
     (dict(FWMARK, fwmark=0), dict(FWMARK_ITEM, fwmark=0), "{where}: fwmark must be from 1 to 4294967295, got 0."),
     (dict(FWMARK, fwmark=4294967296), dict(FWMARK_ITEM, fwmark=4294967296), "{where}: fwmark must be from 1 to 4294967295, got 4294967296."),
     (dict(FWMARK, fwmark="abc"), dict(FWMARK_ITEM, fwmark="abc"),
-     "{where}: option fwmark must be of type int (\"'abc'\" cannot be converted to an int)."),
+     "{where}: option fwmark must be of type int (%s)." % int_refusal("abc")),
     (FWMARK, FWMARK_ITEM, "{where}: protocol is fwmark but all of the following are missing: fwmark."),
     ({"port": None}, {"port": None}, "{where}: protocol is tcp but all of the following are missing: port."),
     ({"port": 70000}, {"port": 70000}, "{where}: Virtual service port must be from 0 to 65535, got 70000."),
-    ({"port": "http"}, {"port": "http"}, "{where}: option port must be of type int (\"'http'\" cannot be converted to an int)."),
+    ({"port": "http"}, {"port": "http"}, "{where}: option port must be of type int (%s)." % int_refusal("http")),
     ({"port": 0}, {"port": 0}, "{where}: port 0 (all ports) needs persistence: set persistence_timeout above 0 for tcp 192.0.2.100:0."),
     ({"vip": "192.0.2.300"}, {"address": "192.0.2.300"}, "{where}: Virtual service address '192.0.2.300' is not a valid IPv4 or IPv6 address."),
     ({"vip": "192.0.2.0/24"}, {"address": "192.0.2.0/24"},
@@ -82,7 +83,7 @@ RULES = [
      "{where}.real_servers[0]: real server 192.0.2.11 weight must be from 0 to 65535, got 70000."),
     ({"real_servers": [{"host": "192.0.2.11", "weight": "x"}]},
      {"real_servers": [{"address": "192.0.2.11", "forwarding_method": "dr", "weight": "x"}]},
-     "{where}.real_servers[0]: option weight must be of type int (\"'x'\" cannot be converted to an int)."),
+     "{where}.real_servers[0]: option weight must be of type int (%s)." % int_refusal("x")),
     ({"real_servers": [{"host": "192.0.2.11", "upper_threshold": 2147483648}]},
      {"real_servers": [{"address": "192.0.2.11", "forwarding_method": "dr", "upper_threshold": 2147483648}]},
      "{where}.real_servers[0]: real server 192.0.2.11 upper_threshold must be from 0 to 2147483647, got 2147483648."),
