@@ -19,9 +19,10 @@ export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
-	@echo "make test   - lint, sanity, units, packaging, docs-check, module integration and Molecule scenarios"
+	@echo "make test   - lint, sanity, units (also on the oldest ansible-core), packaging, docs-check, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
+	@echo "make core-oldest - sanity and units on the oldest ansible-core requires_ansible admits"
 	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
 	@echo "make docs-check - lint the plugin and role docs, build the docsite, are the diagrams and captures fresh?"
 
@@ -103,3 +104,12 @@ lab-down: venv
 
 bench: setup
 	@scripts/bench.sh
+
+# ---- the ansible-core support matrix -------------------------------------------------------
+# meta/runtime.yml admits every ansible-core from requires_ansible on: make test runs sanity and
+# units on the oldest too (core-oldest). Each release other than the pinned one has its venv in
+# .build/venvs/, made when first needed.
+.PHONY: core-oldest
+
+core-oldest: venv collection-link
+	@scripts/core-check.sh oldest
