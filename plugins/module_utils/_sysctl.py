@@ -18,7 +18,6 @@ __metaclass__ = type
 import os
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six import integer_types, string_types
 
 from ansible_collections.lvs.topology.plugins.module_utils._managed_file import (
     read_managed_file,
@@ -71,9 +70,9 @@ def normalise_value(value):
     """Text form of a sysctl value: booleans as 1/0, runs of blanks (tabs in /proc) as one space."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, integer_types):
+    if isinstance(value, int):
         return str(value)
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         value = to_text(value)
     return " ".join(value.split())
 
