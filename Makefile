@@ -22,7 +22,7 @@ help:
 	@echo "make test   - lint, sanity, units (also on the oldest ansible-core), packaging, docs-check, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
-	@echo "make core-oldest - sanity and units on the oldest ansible-core requires_ansible admits"
+	@echo "make matrix - sanity and units on every ansible-core release from requires_ansible on (make core-oldest: the oldest)"
 	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
 	@echo "make docs-check - lint the plugin and role docs, build the docsite, are the diagrams and captures fresh?"
 
@@ -107,9 +107,13 @@ bench: setup
 
 # ---- the ansible-core support matrix -------------------------------------------------------
 # meta/runtime.yml admits every ansible-core from requires_ansible on: make test runs sanity and
-# units on the oldest too (core-oldest). Each release other than the pinned one has its venv in
-# .build/venvs/, made when first needed.
-.PHONY: core-oldest
+# units on the oldest too (core-oldest), make matrix on every minor release up to the newest
+# (those that need Python 3.12 or later in a Debian 13 root, scripts/debian13-root.sh). Each
+# release other than the pinned one has its venv in .build/venvs/, made when first needed.
+.PHONY: core-oldest matrix
 
 core-oldest: venv collection-link
 	@scripts/core-check.sh oldest
+
+matrix: venv collection-link
+	@scripts/core-matrix.sh
