@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t packages < <(grep -v -e '^#' -e '^$' scripts/apt-packages.txt)
+# A name an installed package provides counts as present: a nodejs from another archive than
+# Debian's carries its own npm, and installing Debian's npm would replace that nodejs.
+provided=" $(dpkg-query -W -f='${db:Status-Status} ${Provides}\n' | awk '$1 == "installed" { $1 = ""; print }' \
+  | tr ',' '\n' | sed -E 's/\(.*\)//' | tr -s ' \n' '  ') "
 missing=()
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
-  [ "$status" = installed ] || missing+=("$package")
+  [ "$status" = installed ] || [[ "$provided" == *" $package "* ]] || missing+=("$package")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "apt: all ${#packages[@]} packages present"
