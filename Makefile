@@ -59,6 +59,7 @@ lint: venv collection-link
 	yamllint -s .
 	ansible-lint
 	$(PY) -m py_compile lab/*.py scripts/*.py
+	scripts/lint-jenkinsfile.sh
 
 sanity: venv
 	scripts/sanity.sh
