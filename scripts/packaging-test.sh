@@ -9,6 +9,15 @@ work=.build/packaging
 rm -rf "$work" && mkdir -p "$work/dist" "$work/collections" "$work/galaxy-importer"
 ansible-galaxy collection build --force --output-path "$work/dist" .
 tarball=$(ls "$work"/dist/lvs-topology-*.tar.gz)
+# The Jenkinsfile ships, so the script its every step runs ships with it, executable; nothing
+# else of scripts/ (the developer tooling) does. build_ignore lists that tooling by name.
+shipped=$(tar -tvzf "$tarball" | awk '$NF ~ /^scripts\/./ { print $1, $NF }')
+if [ "$shipped" != "-rwxr-xr-x scripts/pipeline.sh" ]; then
+  echo "packaging: of scripts/, the tarball must hold scripts/pipeline.sh (executable) alone; it holds:" >&2
+  echo "${shipped:-nothing}" >&2
+  echo "packaging: add the developer tooling to galaxy.yml's build_ignore" >&2
+  exit 1
+fi
 
 # Galaxy's own import (galaxy-importer, in its venv; scripts/galaxy-importer.cfg says what it
 # runs). A warning or error it would put in Galaxy's import log fails the test as well.
