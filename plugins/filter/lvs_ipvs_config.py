@@ -13,7 +13,9 @@ version_added: 0.1.0
 short_description: Turn lvs_virtual_services into the config of lvs.topology.ipvs_table
 description:
   - Fills the model's defaults, resolves each real server (inventory name or address) to
-    its RIP and maps the forwarding method to the kernel's (C(fullnat) is IPVS masquerading).
+    its RIP and maps the forwarding method of each real server (its own, else the service's)
+    to the kernel's (C(fullnat) is IPVS masquerading), as C(ipvsadm -a ... -g|-i|-m) takes one
+    per real server.
   - Each item is built by the code M(lvs.topology.ipvs_table) runs and returned as it reads it -
     integers, addresses as the module writes them, scheduler flags in ipvsadm's order - with the
     options the model sets. Fails with the first problem of a service (every problem of the

@@ -13,7 +13,8 @@ version_added: 0.1.0
 short_description: Turn lvs_virtual_services into keepalived virtual_server blocks
 description:
   - The same services, real servers and RIPs as P(lvs.topology.lvs_ipvs_config#filter), plus
-    what keepalived needs to own the table - C(lb_kind) (V(DR), V(NAT), V(TUN); FULLNAT is V(NAT)),
+    what keepalived needs to own the table - C(lb_kind) (V(DR), V(NAT), V(TUN); FULLNAT is V(NAT))
+    of the service and of each real server (written as the real server's C(lvs_method) where it differs),
     C(delay_loop), the C(health_check) (V(tcp) is C(TCP_CHECK), V(http) C(HTTP_GET), V(misc)
     C(MISC_CHECK), V(none) no checker), C(sorry_server), C(quorum) and C(inhibit_on_failure)
     - read from each service's optional C(keepalived) mapping, defaults filled in.
@@ -42,6 +43,7 @@ _value:
       C(lb_kind), C(delay_loop), C(health_check) (C(type), C(path), C(status), C(script),
       C(connect_timeout), C(retry), C(delay_before_retry)), C(sorry_server) (C(address), C(port))
       or null, C(quorum) or null, and C(inhibit_on_failure).
+    - Each of its C(real_servers) also has C(lb_kind), that of its own forwarding method.
   type: list
   elements: dict
 """

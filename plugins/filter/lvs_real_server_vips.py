@@ -14,6 +14,9 @@ short_description: The VIPs a real server must accept, read from lvs_virtual_ser
 description:
   - A real server serves a service when one of the service's C(real_servers[].host) is its
     inventory name or one of its addresses. Requires netaddr on the controller.
+  - The forwarding method that counts is that of the real-server entry (the service's unless the
+    entry sets its own), so a host that is DR in one service and TUN in another gets the VIPs of
+    the first with V(dr) and those of the second with V(tun).
 extends_documentation_fragment:
   - lvs.topology.virtual_services
 options:
@@ -27,7 +30,7 @@ options:
     elements: str
     required: true
   forwarding_methods:
-    description: Only services with one of these forwarding methods count.
+    description: Only the services that forward to this host by one of these methods count.
     type: list
     elements: str
     required: true

@@ -78,6 +78,8 @@ REAL_SERVER_DEFAULTS = {
     "weight": DEFAULT_WEIGHT,
     "upper_threshold": None,
     "lower_threshold": None,
+    # Unset, the service's: ipvsadm -a takes a method per real server, so one pool may mix them.
+    "forwarding_method": None,
 }
 KEEPALIVED_DEFAULTS = {
     "delay_loop": 5,
@@ -99,6 +101,8 @@ HEALTH_CHECK_DEFAULTS = {
 HEALTH_CHECK_TYPES = ("tcp", "http", "misc", "none")
 # keepalived's lb_kind: FULLNAT is NAT in the kernel (the director role adds the SNAT).
 KEEPALIVED_LB_KIND = {"dr": "DR", "nat": "NAT", "tun": "TUN", "fullnat": "NAT"}
+# The variable of a NAT real server that names its gateway, by the address family of its RIP.
+NAT_GATEWAY_VARIABLES = {4: "real_server_nat_gateway", 6: "real_server_nat_gateway6"}
 # The largest count or number of seconds a keepalived option takes (its parser reads ints).
 MAX_KEEPALIVED_NUMBER = 2147483647
 
@@ -150,9 +154,10 @@ class _Reading(object):
 NO_HOST = ""
 
 
-def _read_real_server(item, where, reading):
-    """The entry with its defaults filled in; an unusable one reads as a host of NO_HOST."""
-    real_server = dict(REAL_SERVER_DEFAULTS, host=NO_HOST)
+def _read_real_server(item, where, reading, service_method):
+    """The entry with its defaults filled in, its forwarding method the service's unless it
+    has its own (None when unknown); an unusable one reads as a host of NO_HOST."""
+    real_server = dict(REAL_SERVER_DEFAULTS, host=NO_HOST, forwarding_method=service_method)
     if not isinstance(item, dict):
         reading.add("%s must be a mapping, got %r." % (where, item))
         return real_server
@@ -162,6 +167,9 @@ def _read_real_server(item, where, reading):
     real_server["host"] = str(real_server["host"])
     if real_server["host"] == NO_HOST:
         reading.add("%s has no host (an inventory name or an address)." % where)
+    if item.get("forwarding_method") is not None and item["forwarding_method"] not in FORWARDING_METHODS:
+        reading.add("%s: %s" % (where, unknown_value("forwarding_method", item["forwarding_method"], FORWARDING_METHODS)))
+        real_server["forwarding_method"] = None
     return real_server
 
 
@@ -291,7 +299,8 @@ def _read_service(item, index):
             reading.add("%s real_servers must be a list, got %r." % (reading.what, service["real_servers"]))
             missing.append("real_servers")
         else:
-            service["real_servers"] = [_read_real_server(real_server, "%s.real_servers[%d]" % (reading.what, position), reading)
+            service["real_servers"] = [_read_real_server(real_server, "%s.real_servers[%d]" % (reading.what, position), reading,
+                                                         service["forwarding_method"])
                                        for position, real_server in enumerate(service["real_servers"])]
     if "vip" in missing or "real_servers" in missing:
         return None, reading.problems
@@ -331,12 +340,12 @@ def ipvs_item(service, address_of_real_server):
     for key in PERSISTENCE_KEYS:
         if (service["persistence"] or {}).get(key) is not None:
             item["persistence_" + key] = service["persistence"][key]
-    method = service["forwarding_method"]
     item["real_servers"] = []
     for real_server in service["real_servers"]:
         entry = {"address": address_of_real_server(real_server)}
-        # An unknown method is the service's problem already: its real servers are checked
-        # without it, and without their port, whose rules depend on it.
+        # An unknown method is a problem of the model already: the real server is checked
+        # without it, and without its port, whose rules depend on it.
+        method = real_server["forwarding_method"]
         if method is not None:
             entry["forwarding_method"] = IPVS_FORWARDING[method]
         for key in ("port", "weight", "upper_threshold", "lower_threshold"):
@@ -395,13 +404,19 @@ def read_services(services):
     return checked, problems + found
 
 
-def normalize_services(services):
+def normalize_services(services, hostvars=None, directors=None):
     """Return a copy of lvs_virtual_services with every default filled in; raise TopologyError
-    with every problem of its values."""
+    with every problem of its values. With hostvars, each real server also gets its address
+    (its RIP, as ipvs_config resolves it; TopologyError when it cannot be told)."""
     require_netaddr()
     services, problems = read_services(services)
     if problems:
         raise TopologyError(" ".join(problems))
+    if hostvars is not None:
+        topology = Topology(services, hostvars, directors)
+        for service in services:
+            for real_server in service["real_servers"]:
+                real_server["address"] = topology.rip(service, real_server)
     return services
 
 
@@ -598,11 +613,14 @@ def _across_services(services):
 
 
 def _service_problems(topology, service):
-    """The problems of a service's real servers that only the facts of the hosts tell."""
+    """The problems of a service's real servers that only the facts of the hosts tell, each
+    by the forwarding method of that real server."""
     problems = []
-    name, method = service["name"], service["forwarding_method"]
+    name = service["name"]
     vip = netaddr.IPAddress(service["vip"])
+    methods_of_rip = {}
     for real_server in service["real_servers"]:
+        method = real_server["forwarding_method"]
         if real_server["host"] == NO_HOST:
             continue
         try:
@@ -611,6 +629,7 @@ def _service_problems(topology, service):
             problems.append(str(error))
             continue
         label = real_server["host"] if real_server["host"] == str(rip) else "%s (%s)" % (real_server["host"], rip)
+        methods_of_rip.setdefault(rip, []).append(method)
         # The kernel tunnels across families (the modules allow it); the real-server roles do not.
         if method == "tun" and rip.version != vip.version:
             problems.append("Service %s mixes IPv%d VIP %s with IPv%d real server %s." % (name, vip.version, vip, rip.version, label))
@@ -618,9 +637,17 @@ def _service_problems(topology, service):
             problems.append("Real server %s of service %s uses a VIP as its RIP." % (label, name))
         if method in ("dr", "nat") and topology.directors and not topology.on_director_segment(rip):
             need = "on a director's L2 segment" if method == "dr" else "on a director segment so its default gateway can be the DIP"
-            problems.append("Real server %s of %s service %s must be %s; no director has an address in its subnet." % (label, method.upper(), name, need))
+            problems.append("%s must be %s; no director has an address in its subnet." % (_real_server_of(service, real_server, label), need))
         if method == "nat" and topology.on_director_segment(rip):
             problems.extend(_nat_gateway_problems(topology, service, real_server, rip, label))
+    # The director's FULLNAT rule of a pool that mixes methods matches its FULLNAT real servers by
+    # address (roles/director/templates/fullnat.nft.j2): a NAT entry of the same address would be
+    # translated too.
+    for rip, methods in sorted(methods_of_rip.items()):
+        others = sorted(set(methods) - {"fullnat", None})
+        if "fullnat" in methods and others:
+            problems.append("Service %s lists real server %s both as fullnat and as %s: the director's source NAT tells FULLNAT real servers "
+                            "by address, so an address of one service is either fullnat or not." % (name, rip, " and ".join(others)))
     sorry = (service["keepalived"] or {}).get("sorry_server")
     if sorry:
         try:
@@ -630,21 +657,30 @@ def _service_problems(topology, service):
     return problems
 
 
+def _real_server_of(service, real_server, label):
+    """A real server as the sentences name it, with the method the director forwards to it by."""
+    method = real_server["forwarding_method"]
+    if method == service["forwarding_method"]:
+        return "Real server %s of %s service %s" % (label, method.upper(), service["name"])
+    return "Real server %s of service %s, forwarded by %s," % (label, service["name"], method.upper())
+
+
 def _nat_gateway_problems(topology, service, real_server, rip, label):
     host = real_server["host"]
-    wanted = (topology.hostvars.get(host) or {}).get("real_server_nat_gateway")
+    variable = NAT_GATEWAY_VARIABLES[rip.version]
+    wanted = (topology.hostvars.get(host) or {}).get(variable)
+    which = _real_server_of(service, real_server, label)
     if wanted is None:
         if len(topology.directors) > 1:
-            return ["Real server %s of NAT service %s has %d directors to choose from: set real_server_nat_gateway to the DIP they share."
-                    % (label, service["name"], len(topology.directors))]
+            return ["%s has %d directors to choose from: set %s to the DIP they share." % (which, len(topology.directors), variable)]
         return []
     try:
-        gateway = _ip(wanted, "real_server_nat_gateway of %s" % host)
+        gateway = _ip(wanted, "%s of %s" % (variable, host))
     except TopologyError as error:
         return [str(error)]
     segment = [net for nic, net in topology.networks(host) or [] if net.ip == rip]
     if segment and gateway not in segment[0]:
-        return ["Real server %s of NAT service %s has real_server_nat_gateway %s outside its subnet %s." % (label, service["name"], gateway, segment[0].cidr)]
+        return ["%s has %s %s outside its subnet %s." % (which, variable, gateway, segment[0].cidr)]
     return []
 
 
@@ -698,6 +734,9 @@ def keepalived_virtual_servers(services, hostvars, directors):
     for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
         options = service["keepalived"] or _read_keepalived({}, _Reading(_where(service)))
         block = dict(entry, name=service["name"], lb_kind=KEEPALIVED_LB_KIND[service["forwarding_method"]])
+        # keepalived takes the virtual server's lb_kind for each real server without an lvs_method of its own.
+        for real_server, server in zip(service["real_servers"], block["real_servers"]):
+            server["lb_kind"] = KEEPALIVED_LB_KIND[real_server["forwarding_method"]]
         block.update((key, value) for key, value in options.items() if key != "sorry_server")
         block["sorry_server"] = None
         sorry = options["sorry_server"]
@@ -727,28 +766,33 @@ def real_server_entries(services, hostvars, directors, host):
 
 
 def real_server_vips(services, inventory_hostname, addresses, forwarding_methods):
-    """The sorted VIPs this host serves with one of the given forwarding methods."""
+    """The sorted VIPs this host serves as a real server forwarded to by one of the given methods."""
     topology = _topology(services, {}, [])
     vips = set()
     for service in topology.services:
-        if service["forwarding_method"] not in forwarding_methods:
-            continue
-        if any(topology.host_matches(rs, inventory_hostname, addresses) for rs in service["real_servers"]):
+        if any(rs["forwarding_method"] in forwarding_methods and topology.host_matches(rs, inventory_hostname, addresses)
+               for rs in service["real_servers"]):
             vips.add(netaddr.IPAddress(service["vip"]))
     return [str(vip) for vip in sorted(vips)]
 
 
-def nat_gateway(services, hostvars, directors, inventory_hostname, addresses):
-    """The DIP a NAT real server must use as its default gateway (None when it serves no NAT service)."""
+def nat_gateway(services, hostvars, directors, inventory_hostname, addresses, family=4):
+    """The DIP of the given address family a NAT real server must use as its default gateway
+    (None when it is a NAT real server of no service of that family)."""
+    if str(family) not in ("4", "6"):
+        raise TopologyError("family must be 4 or 6, got %r." % (family,))
+    family = int(family)
     topology = _topology(services, hostvars, directors)
     for service in topology.services:
-        if service["forwarding_method"] != "nat":
+        # NAT keeps the VIP's family: the RIP, hence the DIP, is of the same.
+        if netaddr.IPAddress(service["vip"]).version != family:
             continue
         for real_server in service["real_servers"]:
-            if topology.host_matches(real_server, inventory_hostname, addresses):
+            if real_server["forwarding_method"] == "nat" and topology.host_matches(real_server, inventory_hostname, addresses):
                 gateway = topology.nat_gateway(topology.resolve(service, real_server))
                 if gateway is None:
-                    raise TopologyError("No director has an address in the subnet of NAT real server %s: set real_server_nat_gateway." % inventory_hostname)
+                    raise TopologyError("No director has an address in the subnet of NAT real server %s: set %s."
+                                        % (inventory_hostname, NAT_GATEWAY_VARIABLES[family]))
                 return str(gateway)
     return None
 

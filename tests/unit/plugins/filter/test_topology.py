@@ -161,7 +161,7 @@ def test_valid_model_has_no_problems(hostvars):
     ({"real_servers": [{"host": "192.0.2.100"}]},
      "Real server 192.0.2.100 of service web uses a VIP as its RIP."),
     ({"real_servers": [{"host": "rs1", "wieght": 2}]},
-     "Service web.real_servers[0] has unknown key(s) wieght; allowed: host, lower_threshold, port, upper_threshold, weight."),
+     "Service web.real_servers[0] has unknown key(s) wieght; allowed: forwarding_method, host, lower_threshold, port, upper_threshold, weight."),
     ({"vip": "192.0.2.300"},
      "Service web: Virtual service address '192.0.2.300' is not a valid IPv4 or IPv6 address."),
     ({"forwarding_method": "direct"},

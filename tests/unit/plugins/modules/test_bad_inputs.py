@@ -99,7 +99,9 @@ def item_of(service):
     read.update((key, value) for key, value in service.items() if value is not None)
     if isinstance(read["flags"], str):
         read["flags"] = [flag for flag in read["flags"].split(",") if flag]
-    read["real_servers"] = [dict(REAL_SERVER_DEFAULTS, **real_server) for real_server in read["real_servers"]]
+    # A real server's forwarding method is the service's unless it has its own.
+    inherited = dict(REAL_SERVER_DEFAULTS, forwarding_method=read["forwarding_method"])
+    read["real_servers"] = [dict(inherited, **real_server) for real_server in read["real_servers"]]
     return ipvs_item(read, lambda real_server: real_server["host"])
 
 
