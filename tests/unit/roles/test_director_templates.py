@@ -37,11 +37,12 @@ def render_value(text, **context):
     return ast.literal_eval(render(text, **context))
 
 
-def role_variable(name, **context):
-    """A variable of roles/director/vars/main.yml, rendered with the ones it reads."""
+def role_variable(name, *reads, **context):
+    """A variable of roles/director/vars/main.yml, rendered with _director_services and the
+    role variables it reads (reads, in order)."""
     with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
-    for needed in ("_director_services", name):
+    for needed in ("_director_services",) + reads + (name,):
         context[needed] = render_value(variables[needed], **context)
     return context[name]
 
@@ -66,6 +67,53 @@ def test_the_defaults_come_from_the_ipvs_modules():
 def test_the_schedulers_and_methods_in_use_include_the_defaults():
     assert role_variable("_director_schedulers", lvs_virtual_services=MODEL) == [DEFAULT_SCHEDULER, "sh"]
     assert role_variable("_director_methods", lvs_virtual_services=MODEL) == ["dr", "fullnat"]
+
+
+# Pools that mix methods, real servers given by address: no facts needed to resolve them.
+MIXED_MODEL = [
+    {"name": "web", "vip": "192.0.2.100", "port": 80, "real_servers": [{"host": "192.0.2.21"}, {"host": "203.0.113.41", "forwarding_method": "tun"}]},
+    {"name": "api", "vip": "192.0.2.103", "port": 443, "real_servers": [
+        {"host": "192.0.2.21"}, {"host": "198.51.100.31", "port": 8443, "forwarding_method": "fullnat"},
+        {"host": "198.51.100.32", "port": 8443, "forwarding_method": "fullnat"}]},
+    {"name": "api6", "vip": "2001:db8::103", "port": 443, "forwarding_method": "fullnat", "real_servers": [
+        {"host": "2001:db8:51::31"}, {"host": "2001:db8::21", "forwarding_method": "dr"}]},
+    {"name": "dns", "vip": "192.0.2.53", "port": 53, "protocol": "udp", "forwarding_method": "fullnat",
+     "real_servers": [{"host": "198.51.100.31"}, {"host": "198.51.100.32"}]},
+    # A FULLNAT service whose real servers all have another method has no FULLNAT connection.
+    {"name": "routed", "vip": "192.0.2.104", "port": 80, "forwarding_method": "fullnat", "real_servers": [{"host": "203.0.113.41", "forwarding_method": "tun"}]},
+]
+
+
+def test_the_methods_in_use_include_each_real_server_own():
+    context = dict(lvs_virtual_services=MIXED_MODEL, director_extra_kernel_modules=[], director_expire_stale_connections=False)
+    assert role_variable("_director_methods", **context) == ["dr", "fullnat", "tun"]
+    assert "ipip" in role_variable("_director_kernel_modules", "_director_methods", "_director_schedulers", **context)
+    # A DR service with one NAT real server forwards.
+    nat_one = [{"name": "web", "vip": "192.0.2.100", "port": 80, "real_servers": [{"host": "192.0.2.21"}, {"host": "192.0.2.22", "forwarding_method": "nat"}]}]
+    context["lvs_virtual_services"] = nat_one
+    assert role_variable("_director_sysctls", "_director_methods", "_director_forwards", "_director_ipv6", **context) == {"net.ipv4.ip_forward": 1}
+    context["lvs_virtual_services"] = MIXED_MODEL
+    assert role_variable("_director_sysctls", "_director_methods", "_director_forwards", "_director_ipv6", **context) == {
+        "net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1, "net.ipv4.vs.conntrack": 1}
+
+
+def fullnat_rules(services):
+    """The rules of the FULLNAT table the role writes for the model."""
+    resolved = role_variable("_director_fullnat_services", lvs_virtual_services=services, hostvars={}, director_hosts=[])
+    text = render(role_file("templates", "fullnat.nft.j2"), ansible_managed="managed", _director_fullnat_services=resolved,
+                  director_fullnat_snat_address="")
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("ct original")]
+
+
+def test_a_pool_that_mixes_methods_translates_the_source_of_its_fullnat_real_servers_only():
+    assert fullnat_rules(MIXED_MODEL) == [
+        # With conntrack=1 a DR or TUN connection of the same VIP and port would match: the rule also
+        # matches the RIPs IPVS has just written, FULLNAT's only.
+        'ct original ip daddr 192.0.2.103 meta l4proto tcp ct original proto-dst 443 ip daddr { 198.51.100.31, 198.51.100.32 } masquerade comment "api"',
+        'ct original ip6 daddr 2001:db8::103 meta l4proto tcp ct original proto-dst 443 ip6 daddr { 2001:db8:51::31 } masquerade comment "api6"',
+        # Every real server FULLNAT: the VIP and port tell the connections, as before.
+        'ct original ip daddr 192.0.2.53 meta l4proto udp ct original proto-dst 53 masquerade comment "dns"',
+    ]
 
 
 def test_a_bad_scheduler_never_becomes_a_kernel_module_name():

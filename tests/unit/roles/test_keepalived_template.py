@@ -128,6 +128,17 @@ def test_sorry_server_quorum_inhibit_and_misc_check():
     assert 'misc_path "/usr/local/bin/check-web"' in block(web01, "MISC_CHECK")
 
 
+def test_a_real_server_with_its_own_method_gets_lvs_method():
+    lines = render([service(real_servers=[{"host": "web01"}, {"host": "web02", "weight": 2, "forwarding_method": "tun"},
+                                          {"host": "192.0.2.23", "forwarding_method": "fullnat", "port": 8080}])])
+    server = block(lines, "virtual_server 192.0.2.100 80")
+    assert "lb_kind DR" in server
+    # The service's method is keepalived's default for its real servers: written only where it differs.
+    assert not [line for line in block(server, "real_server 192.0.2.21 80") if line.startswith("lvs_method")]
+    assert block(server, "real_server 192.0.2.22 80")[1:3] == ["weight 2", "lvs_method TUN"]
+    assert block(server, "real_server 192.0.2.23 8080")[1:3] == ["weight 1", "lvs_method NAT"]
+
+
 def test_modules_backend_writes_no_virtual_server_and_no_flush():
     lines = render([service()], backend="modules")
     assert not [line for line in lines if line.startswith("virtual_server")]
@@ -184,6 +195,17 @@ def test_drain_finds_a_nat_real_server_on_the_port_the_model_gives_it():
     assert count == 1
     lines = [line.strip() for line in drained.splitlines()]
     assert "weight 0" in block(block(lines, "virtual_server 192.0.2.100 80"), "real_server 192.0.2.22 8080")
+
+
+def test_drain_finds_a_real_server_that_has_its_own_method():
+    services = [service(real_servers=[{"host": "web01"}, {"host": "web02", "weight": 2, "forwarding_method": "tun"}])]
+    text = render_text(services)
+    entry, = real_server_entries(services, HOSTVARS, ["lb01", "lb02"], "web02")
+    drained, count = weight_edit(text, entry, weight=0)
+    assert count == 1
+    web02 = block([line.strip() for line in drained.splitlines()], "real_server 192.0.2.22 80")
+    assert web02[1:3] == ["weight 0", "lvs_method TUN"]
+    assert weight_edit(drained, entry) == (text, 1)
 
 
 def test_drain_finds_a_service_by_any_safe_name_and_no_other():
