@@ -128,3 +128,19 @@ def test_real_server_entries_by_inventory_name_and_by_address(hostvars):
     ]
     assert lvs_real_server_entries(model, hostvars, ["director"], "192.0.2.21")[0]["weight"] == 3
     assert lvs_real_server_entries(model, hostvars, ["director"], "client") == []
+
+
+def test_each_real_server_has_the_lb_kind_of_its_own_method(hostvars):
+    model = services({"forwarding_method": "tun", "real_servers": [{"host": "rs1"}, {"host": "rs2", "forwarding_method": "dr"},
+                                                                   {"host": "192.0.2.23", "forwarding_method": "fullnat"}]})
+    block, = lvs_keepalived_virtual_servers(model, hostvars, ["director"])
+    assert block["lb_kind"] == "TUN"
+    assert [(rs["address"], rs["forwarding_method"], rs["lb_kind"]) for rs in block["real_servers"]] == [
+        ("192.0.2.21", "tun", "TUN"), ("192.0.2.22", "dr", "DR"), ("192.0.2.23", "nat", "NAT")]
+
+
+def test_real_server_entries_carry_each_real_server_own_kernel_method(hostvars):
+    model = services({"real_servers": [{"host": "rs1"}, {"host": "rs2", "forwarding_method": "tun"}]},
+                     {"name": "api", "vip": "192.0.2.101", "forwarding_method": "tun", "real_servers": [{"host": "rs2", "forwarding_method": "fullnat"}]})
+    assert [(entry["service"], entry["forwarding_method"]) for entry in lvs_real_server_entries(model, hostvars, ["director"], "rs2")] == [
+        ("web", "tun"), ("api", "nat")]

@@ -21,6 +21,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.topology.plugins.filter.lvs_director_vips import lvs_director_vips
 from ansible_collections.lvs.topology.plugins.filter.lvs_ipvs_config import lvs_ipvs_config
 from ansible_collections.lvs.topology.plugins.filter.lvs_nat_gateway import lvs_nat_gateway
+from ansible_collections.lvs.topology.plugins.filter.lvs_normalized_services import lvs_normalized_services
 from ansible_collections.lvs.topology.plugins.filter.lvs_real_server_vips import lvs_real_server_vips
 from ansible_collections.lvs.topology.plugins.filter.lvs_topology_problems import lvs_topology_problems
 from ansible_collections.lvs.topology.plugins.plugin_utils import _topology
@@ -334,3 +335,145 @@ def test_director_vip_without_a_home_fails_clearly(hostvars):
     model = services({"vip": "203.0.113.100"})
     with pytest.raises(AnsibleFilterError, match="VIP 203.0.113.100 is in no subnet of this director and there is no default route"):
         lvs_director_vips(model, hostvars["director"]["ansible_facts"])
+
+
+# A forwarding method per real server: ipvsadm -a takes -g, -i or -m for each one, so a pool can
+# serve a rack on the director's segment by DR and a remote site by TUN.
+MIXED = {"name": "mixed", "vip": "192.0.2.101", "real_servers": [{"host": "rs1"}, {"host": "far1", "forwarding_method": "tun"}]}
+
+
+def test_a_real_server_takes_the_service_method_unless_it_sets_its_own(hostvars):
+    web, mixed = lvs_normalized_services(services({}, MIXED))
+    assert [rs["forwarding_method"] for rs in web["real_servers"]] == ["dr", "dr"]
+    assert (mixed["forwarding_method"], [rs["forwarding_method"] for rs in mixed["real_servers"]]) == ("dr", ["dr", "tun"])
+    assert "address" not in mixed["real_servers"][0]
+
+
+def test_normalized_services_with_the_inventory_give_each_real_server_its_rip(hostvars):
+    web, mixed = lvs_normalized_services(services({}, MIXED), hostvars, ["director"])
+    assert [rs["address"] for rs in web["real_servers"] + mixed["real_servers"]] == ["192.0.2.21", "192.0.2.22", "192.0.2.21", "203.0.113.41"]
+
+
+def test_ipvs_config_gives_each_real_server_its_own_kernel_method(hostvars):
+    model = services(MIXED, {"name": "api", "vip": "192.0.2.102", "port": 443, "forwarding_method": "nat",
+                             "real_servers": [{"host": "nat1", "port": 8443}, {"host": "far1", "port": 8443, "forwarding_method": "fullnat"},
+                                              {"host": "rs2", "forwarding_method": "dr"}]})
+    mixed, api = lvs_ipvs_config(model, hostvars, ["director"])
+    assert [(rs["address"], rs["port"], rs["forwarding_method"]) for rs in mixed["real_servers"]] == [
+        ("192.0.2.21", 80, "dr"), ("203.0.113.41", 80, "tun")]
+    assert [(rs["address"], rs["port"], rs["forwarding_method"]) for rs in api["real_servers"]] == [
+        ("198.51.100.31", 8443, "nat"), ("203.0.113.41", 8443, "nat"), ("192.0.2.22", 443, "dr")]
+
+
+@pytest.mark.parametrize("override, expected", [
+    # A DR real server of a TUN service is held to DR's rule, and named with its method.
+    ({"forwarding_method": "tun", "real_servers": [{"host": "nat1"}, {"host": "rs2", "forwarding_method": "dr"}, {"host": "far1", "forwarding_method": "dr"}]},
+     "Real server far1 (203.0.113.41) of service web, forwarded by DR, must be on a director's L2 segment; no director has an address in its subnet."),
+    ({"real_servers": [{"host": "rs1"}, {"host": "far1", "forwarding_method": "nat"}]},
+     "Real server far1 (203.0.113.41) of service web, forwarded by NAT, must be on a director segment so its default gateway can be the DIP;"
+     " no director has an address in its subnet."),
+    ({"forwarding_method": "fullnat", "real_servers": [{"host": "far1", "port": 8080}, {"host": "rs1", "port": 8080, "forwarding_method": "dr"}]},
+     "Service web.real_servers[1]: real server 192.0.2.21 port 8080 differs from the service port 80, but with forwarding_method dr"
+     " the kernel cannot remap ports (only nat can): drop port or use nat."),
+    ({"real_servers": [{"host": "rs1"}, {"host": "far1", "port": 8080, "forwarding_method": "tun"}]},
+     "Service web.real_servers[1]: real server 203.0.113.41 port 8080 differs from the service port 80, but with forwarding_method tun"
+     " the kernel cannot remap ports (only nat can): drop port or use nat."),
+    ({"real_servers": [{"host": "rs1"}, {"host": "2001:db8::41", "forwarding_method": "tun"}]},
+     "Service web mixes IPv4 VIP 192.0.2.100 with IPv6 real server 2001:db8::41."),
+    ({"real_servers": [{"host": "rs1", "forwarding_method": "direct"}]},
+     "Service web.real_servers[0]: forwarding_method 'direct' is unknown; use one of dr, nat, tun, fullnat."),
+    ({"forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}, {"host": "nat1", "port": 8081, "forwarding_method": "fullnat"}]},
+     "Service web lists real server 198.51.100.31 both as fullnat and as nat: the director's source NAT tells FULLNAT real servers by address,"
+     " so an address of one service is either fullnat or not."),
+])
+def test_each_real_server_is_checked_by_its_own_method(hostvars, override, expected):
+    assert lvs_topology_problems(services(override), hostvars, ["director"]) == [expected]
+
+
+@pytest.mark.parametrize("override", [
+    # Off the director's segment by TUN and FULLNAT, with a remapped port by NAT and FULLNAT: all fine.
+    {"real_servers": [{"host": "rs1"}, {"host": "far1", "forwarding_method": "tun"}]},
+    {"forwarding_method": "tun", "real_servers": [{"host": "far1"}, {"host": "rs2", "forwarding_method": "dr"}]},
+    {"real_servers": [{"host": "rs1"}, {"host": "far1", "port": 8080, "forwarding_method": "fullnat"}]},
+    {"real_servers": [{"host": "rs1"}, {"host": "nat1", "port": 8080, "forwarding_method": "nat"}]},
+    {"forwarding_method": "fullnat", "real_servers": [{"host": "far1", "port": 8080}, {"host": "rs1", "forwarding_method": "dr"}]},
+    # One address, two ports, neither fullnat.
+    {"forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}, {"host": "nat1", "port": 8081}]},
+])
+def test_a_pool_that_mixes_methods_each_by_its_rules_has_no_problems(hostvars, override):
+    assert lvs_topology_problems(services(override), hostvars, ["director"]) == []
+
+
+def test_a_nat_real_server_of_a_dr_service_needs_its_gateway_with_two_directors(hostvars):
+    hostvars["director2"] = facts({"eth0": nic("192.0.2.11", 24), "eth1": nic("198.51.100.2", 24)})
+    model = services({"real_servers": [{"host": "rs1"}, {"host": "nat1", "forwarding_method": "nat"}]})
+    assert lvs_topology_problems(model, hostvars, ["director", "director2"]) == [
+        "Real server nat1 (198.51.100.31) of service web, forwarded by NAT, has 2 directors to choose from:"
+        " set real_server_nat_gateway to the DIP they share."]
+    hostvars["nat1"]["real_server_nat_gateway"] = "198.51.100.254"
+    assert lvs_topology_problems(model, hostvars, ["director", "director2"]) == []
+
+
+def test_real_server_vips_are_those_of_the_methods_that_reach_the_host():
+    model = services({"real_servers": [{"host": "rs1"}, {"host": "rs2"}]},
+                     {"name": "remote", "vip": "192.0.2.99", "forwarding_method": "tun", "real_servers": [{"host": "rs2"}, {"host": "far1"}]},
+                     {"name": "api", "vip": "192.0.2.98", "real_servers": [{"host": "rs1"}, {"host": "192.0.2.22", "forwarding_method": "tun"}]})
+    # rs2: DR in web, TUN in remote and, by its address, in api.
+    assert lvs_real_server_vips(model, "rs2", ["192.0.2.22"], ["dr"]) == ["192.0.2.100"]
+    assert lvs_real_server_vips(model, "rs2", ["192.0.2.22"], ["tun"]) == ["192.0.2.98", "192.0.2.99"]
+    assert lvs_real_server_vips(model, "rs1", ["192.0.2.21"], ["dr"]) == ["192.0.2.98", "192.0.2.100"]
+    assert lvs_real_server_vips(model, "rs1", ["192.0.2.21"], ["tun"]) == []
+
+
+def test_nat_gateway_reads_the_real_server_own_method(hostvars):
+    model = services({"real_servers": [{"host": "rs1"}, {"host": "nat1", "port": 8080, "forwarding_method": "nat"}]},
+                     {"name": "api", "vip": "192.0.2.102", "forwarding_method": "nat", "real_servers": [{"host": "rs2", "forwarding_method": "fullnat"}]})
+    assert lvs_nat_gateway(model, hostvars, ["director"], "nat1", ["198.51.100.31"]) == "198.51.100.1"
+    # FULLNAT real servers keep their own gateway.
+    assert lvs_nat_gateway(model, hostvars, ["director"], "rs2", ["192.0.2.22"]) is None
+
+
+@pytest.fixture
+def dual_stack(hostvars):
+    """The NAT segment 198.51.100.0/24 with 2001:db8:51::/64 beside it, on the director and nat1."""
+    hostvars["director"]["ansible_facts"]["eth1"] = nic("198.51.100.1", 24, ipv6=["2001:db8:51::1"])
+    hostvars["nat1"]["ansible_facts"]["eth0"] = nic("198.51.100.31", 24, ipv6=["2001:db8:51::31"])
+    return hostvars
+
+
+def test_nat_gateway_family_6_is_the_director_ipv6_address_on_the_real_server_subnet(dual_stack):
+    nat6 = {"name": "web6", "vip": "2001:db8::100", "forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}]}
+    nat4 = {"forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}]}
+    addresses = ["198.51.100.31", "2001:db8:51::31"]
+    assert lvs_nat_gateway(services(nat6), dual_stack, ["director"], "nat1", addresses, family=6) == "2001:db8:51::1"
+    # Family 4, the default, reads only IPv4 services, and family 6 only IPv6 ones.
+    assert lvs_nat_gateway(services(nat6), dual_stack, ["director"], "nat1", addresses) is None
+    assert lvs_nat_gateway(services(nat4), dual_stack, ["director"], "nat1", addresses, family=6) is None
+    both = services(nat4, nat6)
+    assert [lvs_nat_gateway(both, dual_stack, ["director"], "nat1", addresses, family=family) for family in (4, 6)] == ["198.51.100.1", "2001:db8:51::1"]
+
+
+def test_nat_gateway_family_6_off_segment_and_a_bad_family_fail_clearly(dual_stack):
+    del dual_stack["director"]["ansible_facts"]["eth1"]["ipv6"][1:]
+    # nat1's IPv6 address is then on no director subnet.
+    model = services({"name": "web6", "vip": "2001:db8::100", "forwarding_method": "nat", "real_servers": [{"host": "2001:db8:51::31"}]})
+    with pytest.raises(AnsibleFilterError, match="No director has an address in the subnet of NAT real server nat1: set real_server_nat_gateway6."):
+        lvs_nat_gateway(model, dual_stack, ["director"], "nat1", ["2001:db8:51::31"], family=6)
+    with pytest.raises(AnsibleFilterError, match=r"^family must be 4 or 6, got 5\.$"):
+        lvs_nat_gateway(model, dual_stack, ["director"], "nat1", ["2001:db8:51::31"], family=5)
+
+
+def test_an_ipv6_nat_real_server_checks_real_server_nat_gateway6(dual_stack):
+    dual_stack["director2"] = facts({"eth1": nic("198.51.100.2", 24, ipv6=["2001:db8:51::2"])})
+    model = services({"name": "web6", "vip": "2001:db8::100", "forwarding_method": "nat", "real_servers": [{"host": "nat1", "port": 8080}]})
+    directors = ["director", "director2"]
+    assert lvs_topology_problems(model, dual_stack, directors) == [
+        "Real server nat1 (2001:db8:51::31) of NAT service web6 has 2 directors to choose from: set real_server_nat_gateway6 to the DIP they share."]
+    # The IPv4 gateway is not the IPv6 route's.
+    dual_stack["nat1"]["real_server_nat_gateway"] = "198.51.100.254"
+    assert len(lvs_topology_problems(model, dual_stack, directors)) == 1
+    dual_stack["nat1"]["real_server_nat_gateway6"] = "2001:db8:51::fe"
+    assert lvs_topology_problems(model, dual_stack, directors) == []
+    dual_stack["nat1"]["real_server_nat_gateway6"] = "2001:db8:52::fe"
+    assert lvs_topology_problems(model, dual_stack, directors) == [
+        "Real server nat1 (2001:db8:51::31) of NAT service web6 has real_server_nat_gateway6 2001:db8:52::fe outside its subnet 2001:db8:51::/64."]
