@@ -16,10 +16,12 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.filter.core import FilterModule as CoreFilters
 from ansible.plugins.test.core import TestModule as CoreTests
 from ansible_collections.lvs.topology.plugins.filter.lvs_normalized_services import lvs_normalized_services
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.values import DEFAULT_PROTOCOL, DEFAULT_SCHEDULER
+from ansible_collections.lvs.topology.plugins.plugin_utils._topology import REAL_SERVER_DEFAULTS, SERVICE_DEFAULTS, SERVICE_REQUIRED
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "director")
 
@@ -95,6 +97,16 @@ def test_the_methods_in_use_include_each_real_server_own():
     context["lvs_virtual_services"] = MIXED_MODEL
     assert role_variable("_director_sysctls", "_director_methods", "_director_forwards", "_director_ipv6", **context) == {
         "net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1, "net.ipv4.vs.conntrack": 1}
+
+
+def test_the_argument_spec_takes_every_key_the_model_reads_and_a_mixed_pool():
+    spec = yaml.safe_load(role_file("meta", "argument_specs.yml"))["argument_specs"]["main"]["options"]["lvs_virtual_services"]
+    assert set(spec["options"]) == set(SERVICE_REQUIRED) | set(SERVICE_DEFAULTS)
+    assert set(spec["options"]["real_servers"]["options"]) == {"host"} | set(REAL_SERVER_DEFAULTS)
+    result = ArgumentSpecValidator({"lvs_virtual_services": spec}).validate({"lvs_virtual_services": MIXED_MODEL})
+    assert result.error_messages == []
+    bad = [dict(MIXED_MODEL[0], real_servers=[{"host": "192.0.2.21", "forwarding_method": "masq"}])]
+    assert len(ArgumentSpecValidator({"lvs_virtual_services": spec}).validate({"lvs_virtual_services": bad}).error_messages) == 1
 
 
 def fullnat_rules(services):
