@@ -43,7 +43,7 @@ _value:
   description:
     - One mapping per service the host serves - C(service) (its name), C(virtual_service) (C(protocol),
       C(address), C(port) or C(fwmark), C(family)) and the real server's C(address), C(port),
-      C(forwarding_method) (the kernel's, of this real server: its own, else the service's), C(weight) and
+      C(forwarding_method) (the kernel's, of this real server - its own, else the service's), C(weight) and
       thresholds as P(lvs.topology.lvs_ipvs_config#filter) resolves them.
   type: list
   elements: dict
