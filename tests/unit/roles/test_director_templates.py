@@ -82,7 +82,8 @@ MIXED_MODEL = [
     {"name": "dns", "vip": "192.0.2.53", "port": 53, "protocol": "udp", "forwarding_method": "fullnat",
      "real_servers": [{"host": "198.51.100.31"}, {"host": "198.51.100.32"}]},
     # A FULLNAT service whose real servers all have another method has no FULLNAT connection.
-    {"name": "routed", "vip": "192.0.2.104", "port": 80, "forwarding_method": "fullnat", "real_servers": [{"host": "203.0.113.41", "forwarding_method": "tun"}]},
+    {"name": "routed", "vip": "192.0.2.104", "port": 80, "forwarding_method": "fullnat",
+     "real_servers": [{"host": "203.0.113.41", "forwarding_method": "tun"}]},
 ]
 
 
