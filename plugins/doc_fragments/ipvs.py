@@ -43,9 +43,10 @@ notes:
     says ipvsadm stopped, and C(rejected) is empty, since the lines that took no effect never ran.
 """
 
-    # The options after protocol that name one service: ipvs_service's identity and the service
-    # selector of ipvs_counters, whose protocol has no default (no selector: every service).
-    _SERVICE_ADDRESS = r"""
+    # The options after protocol that name one service, with SERVICE_IDENTITY (ipvs_service) or
+    # SERVICE_SELECTOR (ipvs_counters, whose protocol has no default: no selector is every service).
+    SERVICE_ADDRESS = r"""
+options:
   address:
     description:
       - The virtual IP (VIP) of a tcp, udp or sctp service, IPv4 or IPv6. Compared as an address,
@@ -79,7 +80,7 @@ options:
     type: str
     choices: [tcp, udp, sctp, fwmark]
     default: tcp
-""" + _SERVICE_ADDRESS
+"""
 
     SERVICE_SELECTOR = r"""
 options:
@@ -91,7 +92,7 @@ options:
         O(fwmark), the task selects every service.
     type: str
     choices: [tcp, udp, sctp, fwmark]
-""" + _SERVICE_ADDRESS
+"""
 
     SERVICE_SETTINGS = r"""
 options:

@@ -34,6 +34,7 @@ author:
   - lvs.topology contributors (@lvs-topology)
 extends_documentation_fragment:
   - lvs.topology.ipvs.service_selector
+  - lvs.topology.ipvs.service_address
   - lvs.topology.host_lock
 attributes:
   check_mode:
