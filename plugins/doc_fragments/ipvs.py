@@ -43,15 +43,10 @@ notes:
     says ipvsadm stopped, and C(rejected) is empty, since the lines that took no effect never ran.
 """
 
-    SERVICE_IDENTITY = r"""
+    # The options after protocol that name one service, with SERVICE_IDENTITY (ipvs_service) or
+    # SERVICE_SELECTOR (ipvs_counters, whose protocol has no default: no selector is every service).
+    SERVICE_ADDRESS = r"""
 options:
-  protocol:
-    description:
-      - The kind of virtual service, as ipvsadm selects it with C(-t) (tcp), C(-u) (udp),
-        C(--sctp-service) (sctp) or C(-f) (fwmark, a firewall mark set by netfilter).
-    type: str
-    choices: [tcp, udp, sctp, fwmark]
-    default: tcp
   address:
     description:
       - The virtual IP (VIP) of a tcp, udp or sctp service, IPv4 or IPv6. Compared as an address,
@@ -74,6 +69,29 @@ options:
       - For other services the family follows O(address); a different value is an error.
     type: str
     choices: [ipv4, ipv6]
+"""
+
+    SERVICE_IDENTITY = r"""
+options:
+  protocol:
+    description:
+      - The kind of virtual service, as ipvsadm selects it with C(-t) (tcp), C(-u) (udp),
+        C(--sctp-service) (sctp) or C(-f) (fwmark, a firewall mark set by netfilter).
+    type: str
+    choices: [tcp, udp, sctp, fwmark]
+    default: tcp
+"""
+
+    SERVICE_SELECTOR = r"""
+options:
+  protocol:
+    description:
+      - The kind of virtual service to select, as ipvsadm selects it with C(-t) (tcp), C(-u) (udp),
+        C(--sctp-service) (sctp) or C(-f) (fwmark, a firewall mark set by netfilter).
+      - Unset with O(address) and O(port) given, V(tcp); unset with none of O(address), O(port) and
+        O(fwmark), the task selects every service.
+    type: str
+    choices: [tcp, udp, sctp, fwmark]
 """
 
     SERVICE_SETTINGS = r"""

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the director role's variables may be: each one reaches a file or a command that root
 runs (a systemd unit, modules-load.d, modprobe's argv, the FULLNAT nftables table, a unit
-file name), so each is checked by the rules of _names before the role changes the host; and
+file name, ipvsadm --set), so each is checked by the rules of _names (and the IPVS timeouts
+by those of ipvs.timeouts) before the role changes the host; and
 a model without services may empty a director's table only when the role is told so.
 
 Standard library only. Private to the collection: this API may change without notice.
@@ -23,6 +24,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._names import (
     unit_name_problem,
     vip_problems,
 )
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.timeouts import timeouts_problem
 
 
 def _optional_address_problem(value, what):
@@ -43,6 +45,8 @@ RULES = (
     ("director_rules_file", absolute_path_problem),
     ("director_fullnat_nft_file", absolute_path_problem),
     ("director_restore_unit", unit_name_problem),
+    ("director_ipvs_timeouts_unit", unit_name_problem),
+    ("director_ipvs_timeouts", timeouts_problem),
     ("director_fullnat_unit", unit_name_problem),
     ("director_fullnat_snat_address", _optional_address_problem),
     ("director_vip_interface", optional_interface_problem),

@@ -27,6 +27,7 @@ from ansible_collections.lvs.topology.plugins.module_utils._names import (
     shown,
     vip_problems,
 )
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.timeouts import timeouts_problem
 
 BACKENDS = ("modules", "keepalived")
 VRRP_VERSIONS = (2, 3)
@@ -149,6 +150,7 @@ def keepalived_problems(variables, vips=None):
           else "keepalived_vrrp_version %s is not 2 or 3." % shown(value))
     check("keepalived_advert_interval", lambda value: _advert_interval_problem(value, version))
     check("keepalived_auth_pass", auth_pass_problem)
+    check("keepalived_ipvs_timeouts", lambda value: timeouts_problem(value, "keepalived_ipvs_timeouts"))
     if variables.get("keepalived_auth_pass") and version != 2:
         problems.append("keepalived_auth_pass needs keepalived_vrrp_version 2: VRRPv3 has no authentication.")
     if "keepalived_unicast_peers" in variables:

@@ -152,7 +152,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
-    RATE_FIELDS, STATS_FIELDS, THRESHOLD_COLUMNS, counters, parse_connections, parse_daemons, parse_timeouts,
+    RATE_FIELDS, STATS_FIELDS, THRESHOLD_COLUMNS, counters, listed_counters, parse_connections, parse_daemons, parse_timeouts,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, service_config
 
@@ -172,18 +172,18 @@ def services_with_counters(table, stats, rates, thresholds):
     services = []
     for service, entry in table.items():
         config = service_config(service, entry)
-        listed_stats, listed_rates = stats.services.get(service), rates.services.get(service)
+        per_server = {}
+        for name, listing, fields, where in (("stats", stats, STATS_FIELDS, "a --stats line"),
+                                             ("rates", rates, RATE_FIELDS, "a --rate line")):
+            listed = listing.services.get(service)
+            if listed is not None:
+                config[name], per_server[name] = listed_counters(listed, fields, where)
         listed_thresholds = thresholds.services.get(service)
-        if listed_stats is not None:
-            config["stats"] = counters(listed_stats["columns"], STATS_FIELDS, "a --stats line")
-        if listed_rates is not None:
-            config["rates"] = counters(listed_rates["columns"], RATE_FIELDS, "a --rate line")
         for server in config["real_servers"]:
             key = (server["address"], server["port"])
-            if listed_stats is not None and key in listed_stats["real_servers"]:
-                server["stats"] = counters(listed_stats["real_servers"][key], STATS_FIELDS, "a --stats line")
-            if listed_rates is not None and key in listed_rates["real_servers"]:
-                server["rates"] = counters(listed_rates["real_servers"][key], RATE_FIELDS, "a --rate line")
+            for name, servers in per_server.items():
+                if key in servers:
+                    server[name] = servers[key]
             if listed_thresholds is not None and key in listed_thresholds["real_servers"]:
                 values = counters(listed_thresholds["real_servers"][key], THRESHOLD_COLUMNS, "a --thresholds line")
                 server["active_connections"] = values["active_connections"]

@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - lvs.topology.ipvs
   - lvs.topology.ipvs.service_identity
+  - lvs.topology.ipvs.service_address
   - lvs.topology.ipvs.service_settings
   - lvs.topology.host_lock
 options:

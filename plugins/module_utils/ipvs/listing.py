@@ -94,6 +94,13 @@ def counters(columns, names, where):
     return OrderedDict(zip(names, (int(column) for column in columns[:len(names)])))
 
 
+def listed_counters(listed, names, where):
+    """(the service's counters, {(address, port): each real server's}) of one service of a
+    listing, its columns named by names (STATS_FIELDS, RATE_FIELDS)."""
+    return counters(listed["columns"], names, where), OrderedDict(
+        (key, counters(columns, names, where)) for key, columns in listed["real_servers"].items())
+
+
 THRESHOLD_COLUMNS = ("upper_threshold", "lower_threshold", "active_connections", "inactive_connections")
 
 

@@ -104,6 +104,23 @@ class DesiredService(object):
 
 
 # ---------------------------------------------------------------------------
+# Numbers, as the options and the variables of the roles give them.
+# ---------------------------------------------------------------------------
+
+def checked_int(value, what, minimum, maximum):
+    """Return value as an int within [minimum, maximum] or raise one sentence."""
+    if isinstance(value, bool):
+        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
+    try:
+        number = int(str(value).strip(), 10)
+    except (TypeError, ValueError):
+        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
+    if not minimum <= number <= maximum:
+        raise IpvsInputError("%s must be from %d to %d, got %d." % (what, minimum, maximum, number))
+    return number
+
+
+# ---------------------------------------------------------------------------
 # Addresses: IPv4 and IPv6, as ipvsadm takes and prints them.
 # ---------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from ansible.module_utils.common.validation import (
 )
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import (
-    DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService, address_family, normalise_address,
+    DesiredService, IpvsInputError, RealServer, ServiceSettings, VirtualService, address_family, checked_int, normalise_address,
 )
 
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
@@ -65,19 +65,6 @@ FULL_IPV4_NETMASK = "255.255.255.255"
 FULL_IPV6_PREFIX = 128
 
 DEFAULT_SERVICE_SETTINGS = ServiceSettings(DEFAULT_SCHEDULER, (), 0, None, None, False)
-
-
-def checked_int(value, what, minimum, maximum):
-    """Return value as an int within [minimum, maximum] or raise one sentence."""
-    if isinstance(value, bool):
-        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
-    try:
-        number = int(str(value).strip(), 10)
-    except (TypeError, ValueError):
-        raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
-    if not minimum <= number <= maximum:
-        raise IpvsInputError("%s must be from %d to %d, got %d." % (what, minimum, maximum, number))
-    return number
 
 
 def unknown_value(name, value, choices):

@@ -68,8 +68,9 @@ def problems(**variables):
     """The role's check as its task runs it: its expressions, with the filters, on the role's
     defaults (a director that owns its table and puts its VIPs up itself, with one NIC eth0,
     unless given)."""
-    context = dict(read_yaml("defaults", "main.yml"), director_backend="modules", director_manage_vip=True, ansible_facts=facts("eth0"),
-                   lvs_virtual_services=model("192.0.2.100"))
+    # director_backend and director_ipvs_timeouts as their defaults render with lvs_director_backend and lvs_ipvs_timeouts unset.
+    context = dict(read_yaml("defaults", "main.yml"), director_backend="modules", director_ipvs_timeouts={}, director_manage_vip=True,
+                   ansible_facts=facts("eth0"), lvs_virtual_services=model("192.0.2.100"))
     context.update(variables)
     task = check_task()
     assert task["ansible.builtin.assert"]["that"] == "_director_variable_problems | length == 0"
@@ -100,6 +101,8 @@ def test_every_variable_a_template_or_a_command_writes_is_checked():
     {"director_fullnat_snat_address": "192.0.2.1"}, {"director_fullnat_snat_address": "2001:db8::1"},
     {"director_extra_kernel_modules": ["nf_conntrack", "ip_vs_ftp", "8021q", "nf-nat"]},
     {"director_vip_interface": "enp0s31f6"}, {"director_vip_interface": "eth0.100"},
+    {"director_ipvs_timeouts": {"tcp": 7200, "tcpfin": None, "udp": "60"}}, {"director_ipvs_timeouts": None},
+    {"director_ipvs_timeouts_unit": "ipvs-timeouts.service"},
 ])
 def test_good_values_pass(variables):
     assert problems(**variables) == []

@@ -23,7 +23,7 @@ ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", 
 INJECTION = "\n    notify_master /bin/sh"
 # The defaults of roles/keepalived/defaults/main.yml that are templates, as they come out for lb01.
 TEMPLATED_DEFAULTS = {"keepalived_hosts": ["lb01", "lb02"], "keepalived_backend": "modules",
-                      "keepalived_priority": 150, "keepalived_sync_id": 51}
+                      "keepalived_priority": 150, "keepalived_sync_id": 51, "keepalived_ipvs_timeouts": {}}
 VIPS = [{"address": "192.0.2.100", "prefix": 32, "interface": "eth0", "label": "eth0:0"},
         {"address": "2001:db8::100", "prefix": 128, "interface": "eth0", "label": None}]
 INTERFACE_RULE = "letters, digits and . _ - @, starting with a letter, a digit or _."

@@ -23,18 +23,21 @@ from test_ipvs_modules import ONE_SERVICE, FakeIpvsadm, _table_listings
 from ansible_collections.lvs.topology.plugins.module_utils._lock import HostLock, LockTimeout, run_identity
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs import host as ipvs_host, record as ipvs_record
 from ansible_collections.lvs.topology.plugins.modules import (
-    arp_suppress, ipvs_real_server, ipvs_service, ipvs_table, lvs_sysctl, vip_address,
+    arp_suppress, ipvs_counters, ipvs_real_server, ipvs_service, ipvs_table, ipvs_timeouts, lvs_sysctl, vip_address,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.lock_holder import HOLDER, held_lock
 
 MODULES_DIR = os.path.dirname(ipvs_table.__file__)
-LOCKING_MODULES = ("arp_suppress", "ipvs_real_server", "ipvs_service", "ipvs_table", "lvs_sysctl", "vip_address")
+LOCKING_MODULES = ("arp_suppress", "ipvs_counters", "ipvs_real_server", "ipvs_service", "ipvs_table", "ipvs_timeouts", "lvs_sysctl",
+                   "vip_address")
 REAL_SERVER = dict(virtual_service=dict(address="192.0.2.100", port=80), address="192.0.2.11")
 # A task of each locking module, with what it would read or run answered by fakes.
 TASKS = {
     "ipvs_table": (ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE))),
     "ipvs_service": (ipvs_service.main, dict(address="192.0.2.100", port=80, scheduler="wrr")),
     "ipvs_real_server": (ipvs_real_server.main, REAL_SERVER),
+    "ipvs_timeouts": (ipvs_timeouts.main, dict(tcp=7200)),
+    "ipvs_counters": (ipvs_counters.main, {}),
     "vip_address": (vip_address.main, dict(address="192.0.2.101", interface="lo")),
     "arp_suppress": (arp_suppress.main, {}),
     "lvs_sysctl": (lvs_sysctl.main, dict(settings={"net.ipv4.ip_forward": 1})),
