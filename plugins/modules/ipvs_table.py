@@ -28,6 +28,13 @@ description:
     no part of the digest, nor is O(lock_timeout) (how long a run would wait changes no table), nor
     O(allow_empty_table) - with an empty O(config), O(state=overridden) or O(state=deleted) only ever
     records an empty table, and leaving that empty is no change either way.
+  - Beside that record the module keeps a digest of each item of O(config) and the service it names.
+    A run with the same code and O(state) but other items, on a live table whose digest is still the
+    recorded one, checks and plans only the items that differ from the recorded ones (and, with
+    V(overridden), deletes the services of the items gone), reading the lines of just those services
+    from the listing - so a one-weight change of a big table costs about what the no-op costs. It is
+    used with V(merged), V(replaced) and V(overridden), without diff mode, on a table without
+    thresholds; any other run, and any mismatch, plans the whole table.
   - The module comes with an action plugin that checks that record before the module is sent - one
     shell command on the existing connection (fixed text, no task data in it) prints the record and
     the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
@@ -332,11 +339,14 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.delta import (
+    DELTA_STATES, config_index, delta_from_index, index_after, item_digest, plan_delta,
+)
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import saved_after_change, thresholds_unset
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, table_config
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import operations_set_thresholds, saved_after_change
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, IpvsParseError, table_config
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import TableMemo, module_source, run_key, table_digest
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import LiveTable, TableMemo, module_source, planning_key, run_key, table_digest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import (
     OFFLINE_STATES, check_not_emptying, check_state_options, config_items, desired_table, offline_result, table_module_spec,
 )
@@ -346,17 +356,28 @@ def build_module():
     return AnsibleModule(supports_check_mode=True, **table_module_spec())
 
 
-def plan_table(params, have):
-    config = config_items(params["config"])
+def plan_table(params, config, have):
     check_not_emptying(config, params["state"], have, params["allow_empty_table"])
     return desired_table(config, params["state"], have)
 
 
-def record_when_converged(memo, listings_before, purge_other_services, lock):
+def full_index(params, config):
+    """index(desired): the record's index of a config planned whole, or None for a state whose
+    items are not one service each as planned (delta.py)."""
+    def index(desired):
+        if params["state"] not in DELTA_STATES or len(desired) != len(config):
+            return None
+        return config_index([item_digest(item) for item in config], [want.service for want in desired])
+    return index
+
+
+def record_when_converged(memo, live, purge_other_services, lock, index, plan_whole=None):
     """The report step: record the table this run leaves, once it needs no more operation.
 
     It runs before the module exits, so the record is written while this run still holds the
-    host lock: no other run changes the table between the change and its record.
+    host lock: no other run changes the table between the change and its record. index(desired)
+    is the index of the config to record with it; plan_whole(table), when this run planned only
+    part of the config, plans all of it against a table read back.
     """
     def report(host, have, desired, absent, result, operations):
         module = host.module
@@ -364,29 +385,50 @@ def record_when_converged(memo, listings_before, purge_other_services, lock):
         if module.check_mode:
             return
         if not result["changed"]:
-            if listings_before is not None:
-                memo.record(table_digest(*listings_before))
+            if live.digest is not None:
+                memo.record(live.digest, index(desired))
             return
-        saved_before, thresholds_before = listings_before or ("", "")
+        saved_before = live.listings[0] if live.listings is not None else ""
         # Usually the table after the change is the one read before with exactly these
         # operations applied (ipvsadm reported no error), and without thresholds before or
         # asked its -Sn lines are all of it: recorded so, without reading it back (over 2 s
         # at 5000 rules on a TCG guest). The next run's check reads the live table; if the
         # kernel kept anything else, that run misses the record and plans afresh.
-        if thresholds_unset(thresholds_before, operations):
+        if live.unset and not operations_set_thresholds(operations):
             expected = saved_after_change(saved_before, have, operations, result["commands"])
             if expected is not None:
-                memo.record(table_digest("".join(line + "\n" for line in expected.elements())))
+                memo.record(table_digest("".join(line + "\n" for line in expected.elements())), index(desired))
                 return
         # Otherwise read both listings back and plan against them, as a first run would.
         listings = host.read_listings()
-        if plan_operations(host.table_from(listings), desired, absent, purge_other_services):
+        table = host.table_from(listings)
+        desired_all, absent_all = plan_whole(table) if plan_whole is not None else (desired, absent)
+        if plan_operations(table, desired_all, absent_all, purge_other_services):
             memo.forget()
             module.warn("The IPVS table read back after this change still differs from config; "
                         "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
             return
-        memo.record(table_digest(*listings))
+        memo.record(table_digest(*listings), index(desired))
     return report
+
+
+def planned_from_record(module, memo, live, config):
+    """(have, desired, absent, index) planned from the record's index of the last converged
+    config (module_utils/ipvs/delta.py), or None when the record does not allow it."""
+    if module.params["state"] not in DELTA_STATES or module._diff or not config or not live.unset:
+        return None
+    index = memo.recorded_index(live.digest)
+    delta = delta_from_index(config, index) if index is not None else None
+    if delta is None:
+        return None
+    try:
+        have, desired, absent = plan_delta(config, module.params["state"], delta, live.lines)
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
+    except IpvsParseError:
+        # The full path reads the same listing and fails saying where.
+        return None
+    return have, desired, absent, index_after(delta, desired)
 
 
 def main():
@@ -408,16 +450,31 @@ def main():
     listings = host.read_listings()
     if state == "gathered":
         module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)), **lock.returned())
-    memo = TableMemo(run_key(module_source(sys.modules[__name__]), state, module.params["config"]))
-    if memo.holds(listings):
+    module_text = module_source(sys.modules[__name__])
+    memo = TableMemo(run_key(module_text, state, module.params["config"]), planning=planning_key(module_text, state))
+    live = LiveTable(listings)
+    if memo.holds_digest(live.digest):
         result = dict(changed=False, commands=[], memo_hit=True, **lock.returned())
         if module._diff:
             have = host.table_from(listings)
             result["diff"] = render_diff(have, have)
         module.exit_json(**result)
+    try:
+        config = config_items(module.params["config"])
+    except IpvsInputError as error:
+        module.fail_json(msg=str(error))
     purge = state == "overridden"
-    run_table_change(module, plan_table, report=record_when_converged(memo, listings, purge, lock), host=host, listings=listings,
-                     purge_other_services=purge, whole_table_diff=True)
+
+    def plan_whole(params, have):
+        return plan_table(params, config, have)
+    from_record = planned_from_record(module, memo, live, config)
+    if from_record is not None:
+        have, desired, absent, index = from_record
+        report = record_when_converged(memo, live, purge, lock, lambda desired: index, lambda table: plan_whole(module.params, table))
+        run_table_change(module, None, report=report, host=host, listings=listings, planned=(have, desired, absent),
+                         purge_other_services=purge, whole_table_diff=True)
+    run_table_change(module, plan_whole, report=record_when_converged(memo, live, purge, lock, full_index(module.params, config)),
+                     host=host, listings=listings, purge_other_services=purge, whole_table_diff=True)
 
 
 if __name__ == "__main__":

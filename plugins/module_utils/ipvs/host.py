@@ -270,22 +270,26 @@ def undo_outcome(applied, batch, undo_lines, refused, left, unread):
         "s" if len(left) == 1 else "", "its" if len(left) == 1 else "their")
 
 
-def run_table_change(module, plan, report=None, host=None, listings=None, **converge_options):
+def run_table_change(module, plan, report=None, host=None, listings=None, planned=None, **converge_options):
     """The whole run of a module that changes the table: read, plan, converge, report, exit.
 
     plan(params, have) returns (desired services, services to delete) or raises
     IpvsInputError, which fails the task with that sentence before the host is touched;
     report(host, have, desired, absent, result, operations) may add to the result before the
-    module exits. A caller that has already read the table passes its host and listings.
+    module exits. A caller that has already read the table passes its host and listings; one
+    that has also planned passes planned, (have, desired, absent), and no plan.
     """
     if host is None:
         host = IpvsHost(module)
         listings = host.read_listings()
-    have = host.table_from(listings)
-    try:
-        desired, absent = plan(module.params, have)
-    except IpvsInputError as error:
-        module.fail_json(msg=str(error))
+    if planned is not None:
+        have, desired, absent = planned
+    else:
+        have = host.table_from(listings)
+        try:
+            desired, absent = plan(module.params, have)
+        except IpvsInputError as error:
+            module.fail_json(msg=str(error))
     result, operations = converge(module, host, have, desired, absent_services=absent, **converge_options)
     if report is not None:
         report(host, have, desired, absent, result, operations)

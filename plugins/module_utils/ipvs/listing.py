@@ -32,6 +32,10 @@ DAEMON_PATTERN = re.compile(r"(master|backup) sync daemon \((.*)\)")
 # Lthreshold); ActiveConn and InActConn follow. Blanks, not \s, between the columns: a match
 # never reaches into the next line.
 THRESHOLDS_LINE = re.compile(r"([ \t]*->[ \t]+\S+[ \t]+(\d+)[ \t]+(\d+))[ \t]+\d+[ \t]+\d+[ \t]*")
+# A line THRESHOLDS_LINE matches whose Uthreshold and Lthreshold are not both 0 (ipvsadm prints
+# them with %u, so a 0 is followed by blanks): one search of the whole listing, in place of a
+# match per line, tells whether any real server has thresholds.
+THRESHOLDS_SET = re.compile(r"^[ \t]*->[ \t]+\S+[ \t]+(?!0[ \t]+0[ \t])\d+[ \t]+\d+[ \t]+\d+[ \t]+\d+[ \t]*$", re.M)
 
 
 class Listing(object):
@@ -188,13 +192,18 @@ def saved_after_change(saved_before, have, operations, lines):
     return expected
 
 
+def operations_set_thresholds(operations):
+    """True when an operation adds or edits a real server with thresholds."""
+    return any(operation.command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold)
+               for operation in operations)
+
+
 def thresholds_unset(thresholds, operations=()):
     """True when no real server of a -Ln --thresholds listing has thresholds and none of the
     operations sets any: the table then has none, and its -Sn lines alone are the whole table."""
-    if any(operation.command in ("-a", "-e") and (operation.real_server.upper_threshold or operation.real_server.lower_threshold)
-           for operation in operations):
+    if operations_set_thresholds(operations):
         return False
-    return all(match.group(2) == "0" and match.group(3) == "0" for dummy, match in _threshold_lines(thresholds) if match)
+    return THRESHOLDS_SET.search(thresholds) is None
 
 
 def _threshold_lines(thresholds):

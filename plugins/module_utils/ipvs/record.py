@@ -12,6 +12,11 @@ planning, its answer is "no change". The live table is still read on every run, 
 that changed it (a rule edited by hand, a reboot, another task) misses the record and takes
 the full path. On a TCG guest this turns a 5000-rule no-op from seconds of argument checking
 and diffing into the two ipvsadm reads (docs/performance.md).
+
+Beside it, the record keeps an index of the recorded run's config: a digest of each item and
+the service it describes, in a file of its own (the action plugin reads only the record, and
+the index is as long as the config). A later run with other items but the same code and state
+on the same live table plans only the items that differ (module_utils/ipvs/delta.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +36,7 @@ MEMO_PATH = "/run/lvs-topology/ipvs_table.memo"
 # The module_utils that plan (parse the listings, check the config, diff); their text and
 # ipvs_table's own enter the run key, so a new version of the collection plans afresh.
 # resource turns ipvs_table's config into the desired services.
-PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host", "resource")
+PLANNING_MODULE_UTILS = ("model", "values", "saveformat", "plan", "listing", "host", "resource", "delta")
 MODULE_UTILS_PACKAGE = "ansible_collections.lvs.topology.plugins.module_utils.ipvs."
 
 
@@ -44,13 +49,9 @@ def module_source(module):
     return module.__loader__.get_data(module.__file__)
 
 
-def run_key(module_text, state, config_text):
-    """Digest of the planning code (ipvs_table's text given) and the task's parameters.
-
-    The same on the host (the module, reading its payload) and on the controller (the action
-    plugin, reading the collection), which is what lets the action plugin check the record.
-    None when the code cannot be read.
-    """
+def _planning_digest(module_text, state):
+    """sha256 object over the planning code (ipvs_table's text given) and the state; None when
+    the code cannot be read."""
     digest = hashlib.sha256()
     try:
         for name in PLANNING_MODULE_UTILS:
@@ -58,27 +59,66 @@ def run_key(module_text, state, config_text):
     except (AttributeError, ImportError, IOError, OSError):
         return None
     digest.update(_text(module_text))
-    digest.update(b"\0" + _text(state) + b"\0" + _text(config_text))
+    digest.update(b"\0" + _text(state))
+    return digest
+
+
+def run_key(module_text, state, config_text):
+    """Digest of the planning code (ipvs_table's text given) and the task's parameters.
+
+    The same on the host (the module, reading its payload) and on the controller (the action
+    plugin, reading the collection), which is what lets the action plugin check the record.
+    None when the code cannot be read.
+    """
+    digest = _planning_digest(module_text, state)
+    if digest is None:
+        return None
+    digest.update(b"\0" + _text(config_text))
     return digest.hexdigest()
 
 
-def table_digest(saved, thresholds=None):
+def planning_key(module_text, state):
+    """Digest of the planning code and the state alone: a run with another config may plan
+    from the recorded index only under the same key (delta.py). None when the code cannot be read."""
+    digest = _planning_digest(module_text, state)
+    return None if digest is None else digest.hexdigest()
+
+
+def table_digest(saved, thresholds=None, unset=None):
     """Digest of the live table as read: the save format (-Sn) and the thresholds of the
     -Ln --thresholds listing when any real server has some.
 
     The -Sn lines are taken in sorted order (in_record_order), which is how the module can
     record, after a change, the table it planned without reading it back (ipvsadm lists
-    services in the kernel's hash order). thresholds None means "known to have none". Were
-    the kernel's table ever not what was recorded, the next run's digest differs and that
-    run plans afresh: the record is never trusted beyond what the next read shows.
+    services in the kernel's hash order). thresholds None means "known to have none"; unset,
+    when the caller has already found out, is thresholds_unset(thresholds). saved may also be
+    those lines already in record order, as a list. Were the kernel's table ever not what was
+    recorded, the next run's digest differs and that run plans afresh: the record is never
+    trusted beyond what the next read shows.
     """
-    if thresholds is None or thresholds_unset(thresholds):
+    if thresholds is None or (thresholds_unset(thresholds) if unset is None else unset):
         listed = b""
     else:
         # ActiveConn and InActConn move with traffic; they are not the table.
         listed = _text(without_connection_counters(thresholds))
-    lines = "".join(line + "\n" for line in in_record_order(saved.splitlines()))
-    return hashlib.sha256(_text(lines) + b"\0" + listed).hexdigest()
+    lines = saved if isinstance(saved, list) else in_record_order(saved.splitlines())
+    text = "\n".join(lines) + "\n" if lines else ""
+    return hashlib.sha256(_text(text) + b"\0" + listed).hexdigest()
+
+
+class LiveTable(object):
+    """The listings a run read at its start (read_listings(), None without IPVS), sorted,
+    searched for thresholds and digested once: lines are the -Sn lines in record order, unset
+    whether the table has no thresholds, digest its table_digest() (None without IPVS)."""
+
+    def __init__(self, listings):
+        self.listings = listings
+        self.lines, self.unset, self.digest = [], True, None
+        if listings is not None:
+            saved, thresholds = listings
+            self.lines = in_record_order(saved.splitlines())
+            self.unset = thresholds_unset(thresholds)
+            self.digest = table_digest(self.lines, thresholds, self.unset)
 
 
 # table_digest() as the host's shell computes it, for ipvs_table's action: the listings then
@@ -106,19 +146,26 @@ def table_digest_command(saved_command, thresholds_command):
 
 
 class TableMemo(object):
-    """The record on the host: one run key and the digest of the table it converged to."""
+    """The record on the host: one run key and the digest of the table it converged to; with
+    the planning key and the digest of the index of the config's items (see delta.py), whose
+    file sits beside it."""
 
-    def __init__(self, key, path=None):
+    def __init__(self, key, path=None, planning=None):
         self.key = key
         self.path = path or MEMO_PATH
+        self.planning = planning
+
+    @property
+    def index_path(self):
+        return os.path.splitext(self.path)[0] + ".index"
 
     def holds(self, listings):
         """True when the last recorded run had this key and left exactly this live table."""
-        try:
-            with open(self.path) as handle:
-                return self.matches(handle.read(), listings)
-        except (IOError, OSError):
-            return False
+        return listings is not None and self.holds_digest(table_digest(*listings))
+
+    def holds_digest(self, digest):
+        """True when the last recorded run had this key and left the table of this table_digest()."""
+        return digest is not None and self.matches_digest(_read(self.path), digest)
 
     def matches(self, recorded_text, listings):
         """True when recorded_text (the record file's content) has this key and this live table."""
@@ -126,32 +173,69 @@ class TableMemo(object):
 
     def matches_digest(self, recorded_text, digest):
         """True when recorded_text has this key and the live table's table_digest()."""
-        if self.key is None:
-            return False
-        try:
-            recorded = json.loads(recorded_text)
-        except ValueError:
-            return False
-        return recorded == {"run": self.key, "table": digest}
+        recorded = _loaded(recorded_text)
+        return self.key is not None and recorded.get("run") == self.key and recorded.get("table") == digest
 
-    def record(self, digest):
-        """Write the record of a table_digest(); it is only ever a shortcut, so failing to write
-        it changes nothing."""
+    def recorded_index(self, digest):
+        """The index of the config of the last recorded run (delta.py) when that run had this
+        planning key and left the table of this table_digest(), and the index file is the one
+        the record names; None otherwise."""
+        recorded = _loaded(_read(self.path))
+        if self.planning is None or recorded.get("planning") != self.planning or recorded.get("table") != digest:
+            return None
+        text = _read(self.index_path)
+        if text is None or recorded.get("index") != hashlib.sha256(_text(text)).hexdigest():
+            return None
+        index = _loaded(text, list)
+        return index if isinstance(index, list) else None
+
+    def record(self, digest, index=None):
+        """Write the record of a table_digest(), and the index of the config that converged to
+        it when given; it is only ever a shortcut, so failing to write it changes nothing.
+
+        The index is written first and named in the record by its digest, so a record never
+        names another run's index, whatever is interrupted."""
         if self.key is None:
             return
-        directory = os.path.dirname(self.path)
+        record = {"run": self.key, "table": digest}
         try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o700)
-            handle, temporary = tempfile.mkstemp(dir=directory)
-            with os.fdopen(handle, "w") as stream:
-                json.dump({"run": self.key, "table": digest}, stream)
-            os.rename(temporary, self.path)
+            if index is not None and self.planning is not None:
+                text = json.dumps(index, separators=(",", ":"))
+                self._write(self.index_path, text)
+                record.update(planning=self.planning, index=hashlib.sha256(_text(text)).hexdigest())
+            self._write(self.path, json.dumps(record))
         except (IOError, OSError):
             pass
 
+    def _write(self, path, text):
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        handle, temporary = tempfile.mkstemp(dir=directory)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.rename(temporary, path)
+
     def forget(self):
-        try:
-            os.remove(self.path)
-        except (IOError, OSError):
-            pass
+        for path in (self.path, self.index_path):
+            try:
+                os.remove(path)
+            except (IOError, OSError):
+                pass
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _loaded(text, kind=dict):
+    """text as JSON of the given kind; an empty one of that kind when it is not."""
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError:
+        value = None
+    return value if isinstance(value, kind) else kind()

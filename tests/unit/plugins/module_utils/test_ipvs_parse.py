@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
-    DAEMON_PATTERN, TIMEOUT_PATTERN, VERSION_PATTERN, parse_connections, parse_daemons, parse_listing, parse_timeouts,
+    DAEMON_PATTERN, THRESHOLDS_LINE, TIMEOUT_PATTERN, VERSION_PATTERN, parse_connections, parse_daemons, parse_listing, parse_timeouts,
     real_server_thresholds, saved_after_change, thresholds_unset, without_connection_counters,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService
@@ -267,3 +267,34 @@ def test_a_line_the_change_replaces_must_be_in_the_listing_before():
     have = parse_saved_table(before[0])
     # A line ipvsadm printed otherwise than the renderer would cannot be replaced: no prediction.
     assert saved_after_change(before[0].replace("-w 2\n", "-w 2 \n"), have, edit_weight(have), ["-e x"]) is None
+
+
+def thresholds_set_per_line(listing):
+    """The rule thresholds_unset() applies in one search, line by line: some real-server line
+    (THRESHOLDS_LINE) with an Uthreshold or Lthreshold other than 0."""
+    return any(match and (match.group(2), match.group(3)) != ("0", "0")
+               for match in (THRESHOLDS_LINE.fullmatch(line) for line in listing.split("\n")))
+
+
+def with_thresholds_listed(line, upper, lower):
+    match = THRESHOLDS_LINE.fullmatch(line)
+    return line[:match.start(2)] + upper + line[match.end(2):match.start(3)] + lower + line[match.end(3):]
+
+
+@pytest.mark.parametrize("upper, lower", [("0", "0"), ("5", "0"), ("0", "5"), ("10", "20"), ("100", "0")])
+def test_one_search_for_thresholds_reads_each_line_as_a_match_per_line_does(upper, lower):
+    """Each real-server line of the captured listing given these thresholds in turn, the others
+    none; and the same line ending in a carriage return, which is no real-server line."""
+    lines = captured("thresholds_all_features.txt").split("\n")
+    cleared = [with_thresholds_listed(line, "0", "0") if THRESHOLDS_LINE.fullmatch(line) else line for line in lines]
+    assert thresholds_unset("\n".join(cleared)) is True
+    edited = 0
+    for number, line in enumerate(cleared):
+        if not THRESHOLDS_LINE.fullmatch(line):
+            continue
+        for ending in ("", "\r"):
+            listing = "\n".join(cleared[:number] + [with_thresholds_listed(line, upper, lower) + ending] + cleared[number + 1:])
+            assert thresholds_unset(listing) is not thresholds_set_per_line(listing)
+            assert thresholds_unset(listing) is ((upper, lower) == ("0", "0") or ending == "\r")
+        edited += 1
+    assert edited == 28

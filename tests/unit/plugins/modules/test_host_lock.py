@@ -175,9 +175,9 @@ def test_ipvs_table_writes_its_record_under_the_lock(kernel, monkeypatch, lock_p
     free_while_recording = []
     record = ipvs_record.TableMemo.record
 
-    def record_and_look(memo, digest):
+    def record_and_look(memo, digest, index=None):
         free_while_recording.append(lock_is_free(lock_path))
-        record(memo, digest)
+        record(memo, digest, index)
     monkeypatch.setattr(ipvs_record.TableMemo, "record", record_and_look)
     run_module(ipvs_table.main, dict(state="overridden", config=json.dumps(ONE_SERVICE)), FakeIpvsadm())
     assert free_while_recording == [False]
