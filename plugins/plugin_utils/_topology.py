@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 from ansible.module_utils.common.validation import check_type_bool
 
@@ -592,8 +592,9 @@ def topology_problems(services, hostvars, directors):
     for read in readable:
         if read.named:
             problems.extend(_service_problems(topology, read.service))
-    # A real server listed twice would otherwise tell its cross-host problem twice.
-    return [problem for index, problem in enumerate(problems) if problem not in problems[:index]]
+    # A real server listed twice would otherwise tell its cross-host problem twice. Kept in
+    # their order by a dict: a list's own search for each problem is quadratic in their number.
+    return list(OrderedDict.fromkeys(problems))
 
 
 def _across_services(services):
