@@ -26,7 +26,7 @@ __metaclass__ = type
 
 import bisect
 import hashlib
-import json
+import marshal
 from collections import Counter, OrderedDict
 
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, VirtualService
@@ -37,11 +37,12 @@ DELTA_STATES = ("merged", "replaced", "overridden")
 
 
 def item_digest(item):
-    """A digest of one config item as JSON: equal digests are equal items (1 and true, 1 and
-    1.0 stay apart); the same item with its keys in another order is merely planned again."""
-    # json.dumps with its default options reuses one encoder; any option builds one per call,
-    # which costs more than the encoding of an item.
-    return hashlib.sha256(json.dumps(item).encode("utf-8")).hexdigest()[:32]
+    """A digest of one config item (as json.loads reads it): equal digests are equal items, of
+    equal types (1 and true, 1 and 1.0 stay apart); the same item with its keys in another order
+    is merely planned again."""
+    # marshal's format 2 writes each value by its type and contents alone (no references
+    # between objects, which came with format 3), in a third of the time json.dumps takes.
+    return hashlib.sha256(marshal.dumps(item, 2)).hexdigest()[:32]
 
 
 def config_index(digests, services):

@@ -62,6 +62,15 @@ def gathered(fake):
     return run_module(ipvs_table.main, dict(state="gathered"), fake)["gathered"]
 
 
+def recorded_kernel(memo_path):
+    """The fake kernel, the config gathered from it and converged, and the record that run wrote."""
+    fake = kernel_without_thresholds()
+    config = gathered(fake)
+    converge(fake, config)
+    with open(memo_path) as handle:
+        return fake, config, handle.read()
+
+
 def converge(fake, config, state="overridden", **options):
     return run_module(ipvs_table.main, dict(state=state, config=json.dumps(config)), fake, **options)
 
@@ -155,9 +164,7 @@ def test_a_change_planned_from_the_record_is_the_change_planned_whole(kernel, me
 
 def test_one_weight_is_one_operation_and_the_record_answers_the_rerun(kernel, memo_path, monkeypatch):
     reads = CountedReads(monkeypatch)
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
+    fake, config, dummy = recorded_kernel(memo_path)
     weight_changed(config)
     reads.reset()
     calls = len(fake.calls)
@@ -173,9 +180,7 @@ def test_a_table_changed_since_the_record_is_planned_whole(kernel, memo_path, mo
     """A rule edited by hand after the record: the live digest differs, the whole table is
     planned, and overridden puts the hand-edited rule back too."""
     reads = CountedReads(monkeypatch)
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
+    fake, config, dummy = recorded_kernel(memo_path)
     assert fake.change("-e -t 192.0.2.102:80 -r 203.0.113.13:80 -i -w 42".split()) is None
     weight_changed(config)
     reads.reset()
@@ -188,9 +193,7 @@ def test_a_table_changed_since_the_record_is_planned_whole(kernel, memo_path, mo
 @pytest.mark.parametrize("spoil", ["index-replaced", "index-missing", "record-of-another-state"])
 def test_a_record_whose_index_does_not_match_is_not_used(kernel, memo_path, monkeypatch, spoil):
     reads = CountedReads(monkeypatch)
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
+    fake, config, dummy = recorded_kernel(memo_path)
     index_path = os.path.splitext(memo_path)[0] + ".index"
     if spoil == "index-replaced":
         with open(index_path) as handle:
@@ -227,9 +230,7 @@ def test_diff_mode_and_thresholds_plan_the_whole_table(kernel, memo_path, monkey
 
 def test_a_change_that_sets_thresholds_is_read_back_and_checked_whole(kernel, memo_path, monkeypatch):
     reads = CountedReads(monkeypatch)
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
+    fake, config, dummy = recorded_kernel(memo_path)
     pooled(config, "192.0.2.102")["real_servers"][0]["upper_threshold"] = 30
     reads.reset()
     result = converge(fake, config, diff=False)
@@ -240,11 +241,7 @@ def test_a_change_that_sets_thresholds_is_read_back_and_checked_whole(kernel, me
 
 def test_check_mode_plans_from_the_record_and_changes_nothing(kernel, memo_path, monkeypatch):
     reads = CountedReads(monkeypatch)
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
-    with open(memo_path) as handle:
-        record = handle.read()
+    fake, config, record = recorded_kernel(memo_path)
     before = fake.table_text()
     service_added(config)
     reads.reset()
@@ -260,11 +257,7 @@ def test_check_mode_plans_from_the_record_and_changes_nothing(kernel, memo_path,
 def test_a_rejected_change_planned_from_the_record_is_undone(kernel, memo_path, monkeypatch):
     """A batch (more than four operations) with one line the kernel refuses: exactly what took
     effect is undone, in the services the change touched only, and nothing is recorded."""
-    fake = kernel_without_thresholds()
-    config = gathered(fake)
-    converge(fake, config)
-    with open(memo_path) as handle:
-        record = handle.read()
+    fake, config, record = recorded_kernel(memo_path)
     before = fake.table_text()
     for port in (1001, 1002, 1003):
         config.append(dict(address="192.0.2.250", port=port, real_servers=[dict(address="192.0.2.11")]))
@@ -305,3 +298,15 @@ def test_bad_changed_items_are_refused_as_the_whole_plan_refuses_them(kernel, me
         assert [argv[1:] for argv, data in fake.calls[calls:]] == [["-Sn"], ["-Ln", "--thresholds"]]
         messages.append(failure.value.result["msg"])
     assert messages[0] == messages[1] and message in messages[0]
+
+
+def test_an_items_digest_is_its_values_and_their_types():
+    item = json.loads('{"address": "192.0.2.1", "port": 80, "real_servers": [{"address": "192.0.2.11", "weight": 1}]}')
+    # The same values as other objects (strings built at run time are not interned).
+    rebuilt = {"".join(["addr", "ess"]): "".join(["192.0.2.", "1"]), "port": 80,
+               "real_servers": [{"address": "192.0.2.11", "weight": int("1")}]}
+    assert ipvs_delta.item_digest(item) == ipvs_delta.item_digest(rebuilt)
+    for weight in (True, 1.0, "1", 2):
+        other = copy.deepcopy(item)
+        other["real_servers"][0]["weight"] = weight
+        assert ipvs_delta.item_digest(other) != ipvs_delta.item_digest(item)
