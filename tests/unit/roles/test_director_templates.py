@@ -40,12 +40,13 @@ def render_value(text, **context):
 
 
 def role_variable(name, *reads, **context):
-    """A variable of roles/director/vars/main.yml, rendered with _director_services and the
+    """A variable of roles/director/vars/main.yml, rendered with _director_model and the
     role variables it reads (reads, in order)."""
     with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
-    for needed in ("_director_services",) + reads + (name,):
-        context[needed] = render_value(variables[needed], **context)
+    for needed in ("_director_model",) + reads + (name,):
+        if needed not in context:
+            context[needed] = render_value(variables[needed], **context)
     return context[name]
 
 
@@ -190,3 +191,31 @@ def test_the_role_enables_the_boot_unit_and_never_starts_it():
     tasks = yaml.safe_load(role_file("tasks", "restore.yml"))
     units = [task["ansible.builtin.systemd_service"] for task in tasks if "ansible.builtin.systemd_service" in task]
     assert units == [{"name": "{{ director_restore_unit }}", "enabled": True, "daemon_reload": "{{ _director_unit is changed }}"}]
+
+
+def role_tasks():
+    return yaml.safe_load(role_file("tasks", "main.yml"))
+
+
+@pytest.mark.parametrize("name, once", [("_director_model", "_director_once_model"),
+                                        ("_director_ipvs_config", "_director_once_ipvs_config")])
+def test_the_model_is_worked_out_once_per_run_of_the_role_and_dropped_at_its_end(name, once):
+    """The first tasks after the validation keep each costly value as a fact, in check mode and
+    whatever the tags; the variables read the fact while it is set; the last task drops it, so
+    a later run of the role, or another of its entry points, works the value out afresh."""
+    tasks = role_tasks()
+    first, last = [task for task in tasks if once in task.get("ansible.builtin.set_fact", {})]
+    # Right after the validation, which reports every problem of the model before any filter fails.
+    assert "validate.yml" in tasks[0]["ansible.builtin.include_tasks"] and tasks.index(first) in (1, 2)
+    assert first["ansible.builtin.set_fact"] == {once: "{{ %s }}" % name}
+    assert last["ansible.builtin.set_fact"][once] is None and last is tasks[-1]
+    assert first["tags"] == last["tags"] == ["always"] and "check_mode" not in first
+    text = yaml.safe_load(role_file("vars", "main.yml"))[name]
+    assert render(text, **{once: "kept"}) == "kept"
+
+
+def test_the_model_the_role_reads_is_small_and_is_what_the_services_say():
+    model = role_variable("_director_model", lvs_virtual_services=MIXED_MODEL)
+    assert model == role_variable("_director_model", lvs_virtual_services=MIXED_MODEL, _director_once_model=None)
+    assert model == {"methods": ["dr", "fullnat", "tun"], "schedulers": [DEFAULT_SCHEDULER], "ipv6": True}
+    assert role_variable("_director_ipv6", lvs_virtual_services=MIXED_MODEL[:1]) is False
