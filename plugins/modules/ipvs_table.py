@@ -130,6 +130,17 @@ options:
       - Other states, and a O(config) that lists services, ignore it.
     type: bool
     default: false
+  _delta:
+    description:
+      - Internal to the collection, set by the module's action plugin; a task that sets it is refused.
+      - When the live table is still the one of the record and its index, the action works out on the
+        controller which items of O(config) differ from the recorded ones and runs the module with those
+        items alone as O(config), and in this option the run key of the whole O(config), where the
+        changed items stand in it, the items of the record it no longer has, and the digests of the
+        table, planning code and index it checked them against. The module checks those under the host
+        lock; if anything differs it changes nothing and tells the action, which runs it again, in the
+        same task, with the whole O(config).
+    type: dict
 seealso:
   - module: lvs.topology.ipvs_service
   - module: lvs.topology.ipvs_info
@@ -340,16 +351,17 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.topology.plugins.module_utils._lock import hold_host_lock
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.delta import (
-    DELTA_STATES, config_index, delta_from_index, index_after, item_digest, plan_delta,
+    DELTA_STATES, DeltaUnusable, config_index, delta_from_argument, delta_from_index, index_after, item_digest, plan_delta,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IpvsHost, run_table_change
-from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import operations_set_thresholds, saved_after_change
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import operations_set_thresholds, saved_after_change, thresholds_unset
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError, IpvsParseError, table_config
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.plan import plan_operations, render_diff
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import LiveTable, TableMemo, module_source, planning_key, run_key, table_digest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import (
     OFFLINE_STATES, check_not_emptying, check_state_options, config_items, desired_table, offline_result, table_module_spec,
 )
+from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import operation_line
 
 
 def build_module():
@@ -371,13 +383,23 @@ def full_index(params, config):
     return index
 
 
+def planned_record_lines(live, have, operations, lines):
+    """The -Sn lines a change leaves, as a Counter, worked out from the listing read before:
+    without thresholds before or asked they are all of the table. None when the table has to be
+    read back to know it."""
+    if not live.unset or operations_set_thresholds(operations):
+        return None
+    return saved_after_change(live.listings[0] if live.listings is not None else "", have, operations, lines)
+
+
 def record_when_converged(memo, live, purge_other_services, lock, index, plan_whole=None):
     """The report step: record the table this run leaves, once it needs no more operation.
 
     It runs before the module exits, so the record is written while this run still holds the
     host lock: no other run changes the table between the change and its record. index(desired)
-    is the index of the config to record with it; plan_whole(table), when this run planned only
-    part of the config, plans all of it against a table read back.
+    is the index of the config to record with it, kept only for a table without thresholds (the
+    only one planned from it); plan_whole(table), when this run planned only part of the config,
+    plans all of it against a table read back.
     """
     def report(host, have, desired, absent, result, operations):
         module = host.module
@@ -386,19 +408,16 @@ def record_when_converged(memo, live, purge_other_services, lock, index, plan_wh
             return
         if not result["changed"]:
             if live.digest is not None:
-                memo.record(live.digest, index(desired))
+                memo.record(live.digest, index(desired) if live.unset else None)
             return
-        saved_before = live.listings[0] if live.listings is not None else ""
         # Usually the table after the change is the one read before with exactly these
-        # operations applied (ipvsadm reported no error), and without thresholds before or
-        # asked its -Sn lines are all of it: recorded so, without reading it back (over 2 s
-        # at 5000 rules on a TCG guest). The next run's check reads the live table; if the
-        # kernel kept anything else, that run misses the record and plans afresh.
-        if live.unset and not operations_set_thresholds(operations):
-            expected = saved_after_change(saved_before, have, operations, result["commands"])
-            if expected is not None:
-                memo.record(table_digest("".join(line + "\n" for line in expected.elements())), index(desired))
-                return
+        # operations applied (ipvsadm reported no error): recorded so, without reading it back
+        # (over 2 s at 5000 rules on a TCG guest). The next run's check reads the live table; if
+        # the kernel kept anything else, that run misses the record and plans afresh.
+        expected = planned_record_lines(live, have, operations, result["commands"])
+        if expected is not None:
+            memo.record(table_digest("".join(line + "\n" for line in expected.elements())), index(desired))
+            return
         # Otherwise read both listings back and plan against them, as a first run would.
         listings = host.read_listings()
         table = host.table_from(listings)
@@ -408,7 +427,7 @@ def record_when_converged(memo, live, purge_other_services, lock, index, plan_wh
             module.warn("The IPVS table read back after this change still differs from config; "
                         "something else changed it meanwhile, or ipvsadm accepted a rule the kernel did not keep.")
             return
-        memo.record(table_digest(*listings), index(desired))
+        memo.record(table_digest(*listings), index(desired) if thresholds_unset(listings[1]) else None)
     return report
 
 
@@ -419,14 +438,39 @@ def planned_from_record(module, memo, live, config):
         return None
     index = memo.recorded_index(live.digest)
     delta = delta_from_index(config, index) if index is not None else None
-    if delta is None:
+    return planned_delta(module, delta, live) if delta is not None else None
+
+
+def planned_from_controller(module, memo, live, items):
+    """(have, desired, absent, index) of the changed items that ipvs_table's action sent, with
+    _delta, in place of the whole config: planned against the record the action read, or None
+    when the host no longer holds it (another run came between the action's look and this run's
+    lock) or the change cannot be made without the whole config."""
+    sent = module.params["_delta"]
+    if not live.unset or live.digest != sent.get("table") or memo.planning is None or memo.planning != sent.get("planning"):
         return None
+    index = memo.recorded_index(live.digest, sent.get("index"))
+    delta = delta_from_argument(index, items, sent) if index is not None else None
+    planned = planned_delta(module, delta, live) if delta is not None else None
+    if planned is None:
+        return None
+    have, desired, absent, dummy = planned
+    # The table a change leaves is recorded as planned, unless it has to be read back and
+    # planned again whole (thresholds), which takes the whole config.
+    operations = plan_operations(have, desired, absent, module.params["state"] == "overridden")
+    if operations and planned_record_lines(live, have, operations, [operation_line(operation) for operation in operations]) is None:
+        return None
+    return planned
+
+
+def planned_delta(module, delta, live):
+    """(have, desired, absent, index) of the delta's items; None when it takes the whole table."""
     try:
-        have, desired, absent = plan_delta(config, module.params["state"], delta, live.lines)
+        have, desired, absent = plan_delta(module.params["state"], delta, live.lines)
     except IpvsInputError as error:
         module.fail_json(msg=str(error))
-    except IpvsParseError:
-        # The full path reads the same listing and fails saying where.
+    except (IpvsParseError, DeltaUnusable):
+        # The full path reads the same listing and fails saying where, or names both items.
         return None
     return have, desired, absent, index_after(delta, desired)
 
@@ -451,7 +495,10 @@ def main():
     if state == "gathered":
         module.exit_json(changed=False, commands=[], gathered=table_config(host.table_from(listings)), **lock.returned())
     module_text = module_source(sys.modules[__name__])
-    memo = TableMemo(run_key(module_text, state, module.params["config"]), planning=planning_key(module_text, state))
+    sent = module.params["_delta"]
+    # With _delta, config holds the changed items only; the action sends the run key of the whole.
+    key = sent.get("run") if sent is not None else run_key(module_text, state, module.params["config"])
+    memo = TableMemo(key, planning=planning_key(module_text, state))
     live = LiveTable(listings)
     if memo.holds_digest(live.digest):
         result = dict(changed=False, commands=[], memo_hit=True, **lock.returned())
@@ -464,6 +511,17 @@ def main():
     except IpvsInputError as error:
         module.fail_json(msg=str(error))
     purge = state == "overridden"
+
+    if sent is not None:
+        planned = planned_from_controller(module, memo, live, config)
+        if planned is None:
+            module.fail_json(msg="The IPVS table or its record changed after ipvs_table's action read them, or this change "
+                                 "needs the whole config; the action runs the module again with it.", full_config_needed=True,
+                             **lock.returned())
+        have, desired, absent, index = planned
+        run_table_change(module, None, report=record_when_converged(memo, live, purge, lock, lambda desired: index),
+                         host=host, listings=listings, planned=(have, desired, absent), purge_other_services=purge,
+                         whole_table_diff=True)
 
     def plan_whole(params, have):
         return plan_table(params, config, have)

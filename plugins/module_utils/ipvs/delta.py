@@ -53,16 +53,22 @@ def config_index(digests, services):
 class Delta(object):
     """What a run plans from the record: the changed items and the services to look at.
 
-    positions are the config positions of the changed items; kept maps the service of each item
-    equal to a recorded one to its position; dropped lists the services of recorded items the
-    config no longer has.
+    items are the changed items, positions their places in the config and digests their
+    item_digest(); kept maps the service of each item equal to a recorded one to its place in the
+    config (None when only the controller knows it, see delta_from_argument) and its digest;
+    dropped holds (digest, service) of each recorded item the config no longer has.
     """
 
-    def __init__(self, digests, positions, kept, dropped):
-        self.digests = digests
+    def __init__(self, items, positions, kept, dropped):
+        self.items = items
         self.positions = positions
+        self.digests = [item_digest(item) for item in items]
         self.kept = kept
         self.dropped = dropped
+
+
+class DeltaUnusable(Exception):
+    """The changed items the controller sent cannot be planned without the whole config."""
 
 
 def delta_from_index(config, index):
@@ -78,11 +84,37 @@ def delta_from_index(config, index):
     for position, digest in enumerate(digests):
         if recorded[digest] > 0:
             recorded[digest] -= 1
-            kept[service_of[digest]] = position
+            kept[service_of[digest]] = (position, digest)
         else:
             positions.append(position)
-    dropped = [service_of[digest] for digest, count in recorded.items() if count > 0]
-    return Delta(digests, positions, kept, dropped)
+    dropped = [(digest, service_of[digest]) for digest, count in recorded.items() for dummy in range(count)]
+    return Delta([config[position] for position in positions], positions, kept, dropped)
+
+
+def delta_argument(delta):
+    """What ipvs_table's action sends the module instead of the whole config, beside the changed
+    items themselves: their places in the config and the digests of the recorded items gone."""
+    return dict(positions=delta.positions, dropped=[digest for digest, dummy in delta.dropped])
+
+
+def delta_from_argument(index, items, argument):
+    """The Delta of delta_argument() and the changed items, matched with the host's own copy of
+    the index; None when that index lacks an item the controller saw as gone."""
+    try:
+        positions, gone = list(argument["positions"]), Counter(argument["dropped"])
+        entries = [(digest, VirtualService(*service)) for digest, service in index]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if len(positions) != len(items):
+        return None
+    kept, dropped = OrderedDict(), []
+    for digest, service in entries:
+        if gone[digest] > 0:
+            gone[digest] -= 1
+            dropped.append((digest, service))
+        else:
+            kept[service] = (None, digest)
+    return None if sum(gone.values()) else Delta(items, positions, kept, dropped)
 
 
 def services_listed(record_lines, services):
@@ -132,31 +164,32 @@ def _listed_service(line):
     return service, " ".join(words[1:1 + length])
 
 
-def plan_delta(config, state, delta, record_lines):
+def plan_delta(state, delta, record_lines):
     """(have, desired, absent) of the changed items: have holds only the services they and the
     dropped items name, desired the changed items' services. Raises IpvsInputError as the full
-    plan does, naming each item by its place in config."""
-    changed = [config[position] for position in delta.positions]
+    plan does, naming each item by its place in config; DeltaUnusable when a changed item names
+    the service of an item whose place only the whole config tells."""
     names = ["config[%d]" % position for position in delta.positions]
     # The services first (each item's identity checked, as "deleted" reads items), so a service
     # an unchanged item names again is refused before any listing is parsed.
-    dummy, services = desired_table(changed, "deleted", OrderedDict(), names)
+    dummy, services = desired_table(delta.items, "deleted", OrderedDict(), names)
     for service, position in zip(services, delta.positions):
         if service in delta.kept:
+            kept_position = delta.kept[service][0]
+            if kept_position is None:
+                raise DeltaUnusable()
             raise IpvsInputError("config[%d] repeats the service %s; list each service once." % (
-                max(position, delta.kept[service]), service.label()))
-    have = services_listed(record_lines, services + (delta.dropped if state == "overridden" else []))
+                max(position, kept_position), service.label()))
+    dropped = [service for dummy, service in delta.dropped] if state == "overridden" else []
+    have = services_listed(record_lines, services + dropped)
     # merged takes unset options from the live service, drained real servers keep theirs: the
     # items are built against have, which holds every service they name.
-    desired, absent = desired_table(changed, state, have, names)
+    desired, absent = desired_table(delta.items, state, have, names)
     return have, desired, absent
 
 
 def index_after(delta, desired):
-    """The index of the whole config once planned from the delta."""
-    services = [None] * len(delta.digests)
-    for service, position in delta.kept.items():
-        services[position] = service
-    for position, want in zip(delta.positions, desired):
-        services[position] = want.service
-    return config_index(delta.digests, services)
+    """The index of the whole config once planned from the delta: the recorded items kept, then
+    the changed ones (delta_from_index() counts items, whatever their order)."""
+    kept = [[digest, list(service)] for service, (dummy, digest) in delta.kept.items()]
+    return kept + config_index(delta.digests, [want.service for want in desired])

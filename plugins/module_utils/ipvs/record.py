@@ -176,18 +176,11 @@ class TableMemo(object):
         recorded = _loaded(recorded_text)
         return self.key is not None and recorded.get("run") == self.key and recorded.get("table") == digest
 
-    def recorded_index(self, digest):
+    def recorded_index(self, digest, index_digest=None):
         """The index of the config of the last recorded run (delta.py) when that run had this
         planning key and left the table of this table_digest(), and the index file is the one
-        the record names; None otherwise."""
-        recorded = _loaded(_read(self.path))
-        if self.planning is None or recorded.get("planning") != self.planning or recorded.get("table") != digest:
-            return None
-        text = _read(self.index_path)
-        if text is None or recorded.get("index") != hashlib.sha256(_text(text)).hexdigest():
-            return None
-        index = _loaded(text, list)
-        return index if isinstance(index, list) else None
+        the record names (and, when given, of this index_digest); None otherwise."""
+        return index_named(_read(self.path), _read(self.index_path), self.planning, digest, index_digest)
 
     def record(self, digest, index=None):
         """Write the record of a table_digest(), and the index of the config that converged to
@@ -202,7 +195,7 @@ class TableMemo(object):
             if index is not None and self.planning is not None:
                 text = json.dumps(index, separators=(",", ":"))
                 self._write(self.index_path, text)
-                record.update(planning=self.planning, index=hashlib.sha256(_text(text)).hexdigest())
+                record.update(planning=self.planning, index=text_digest(text))
             self._write(self.path, json.dumps(record))
         except (IOError, OSError):
             pass
@@ -222,6 +215,32 @@ class TableMemo(object):
                 os.remove(path)
             except (IOError, OSError):
                 pass
+
+
+def index_named(recorded_text, index_text, planning, digest, index_digest=None):
+    """The index in index_text when recorded_text (the record) is of this planning key and of
+    the table of this table_digest(), and names index_text by its digest (and, when given,
+    that digest is index_digest); None otherwise. The module reads both from the host's files,
+    ipvs_table's action from the output of its record check."""
+    recorded = _loaded(recorded_text)
+    if planning is None or recorded.get("planning") != planning or recorded.get("table") != digest or index_text is None:
+        return None
+    named = recorded.get("index")
+    if named != text_digest(index_text) or index_digest not in (None, named):
+        return None
+    index = _loaded(index_text, list)
+    return index if isinstance(index, list) else None
+
+
+def text_digest(text):
+    """How the record names its index file: the SHA-256 of its text."""
+    return hashlib.sha256(_text(text)).hexdigest()
+
+
+def recorded_run(key):
+    """The text of the record file that says it is of this run key (as record() writes it):
+    ipvs_table's action has the host's shell look for it."""
+    return json.dumps({"run": key})[1:-1]
 
 
 def _read(path):

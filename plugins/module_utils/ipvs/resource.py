@@ -43,6 +43,8 @@ def table_module_spec():
             running_config=dict(type="str"),
             state=dict(type="str", default="merged", choices=list(STATES)),
             allow_empty_table=dict(type="bool", default=False),
+            # Set by ipvs_table's action only: config is then the changed items alone (delta.py).
+            _delta=dict(type="dict"),
             **lock_argument_spec()
         ),
         required_if=[("state", "parsed", ("running_config",))],

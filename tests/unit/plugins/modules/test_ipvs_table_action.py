@@ -34,10 +34,8 @@ def converge_with_module(config, state="overridden"):
     assert (result["changed"], result.get("memo_hit")) == (False, None)
 
 
-def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr=""):
-    """What the action's one command prints on a host whose ipvsadm prints these listings:
-    the command itself, run by /bin/sh with a stand-in ipvsadm first on its PATH."""
-    listings = listings or _table_listings()
+def stand_in_ipvsadm(memo_path, listings):
+    """A directory with an ipvsadm that prints these listings, beside the record."""
     bin_dir = os.path.join(os.path.dirname(memo_path), "bin")
     if not os.path.isdir(bin_dir):
         os.makedirs(bin_dir)
@@ -48,11 +46,23 @@ def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr=""):
     with open(ipvsadm, "w") as handle:
         handle.write('#!/bin/sh\nif [ "$1" = -Sn ]; then cat "%s/saved"; else cat "%s/thresholds"; fi\n' % (bin_dir, bin_dir))
     os.chmod(ipvsadm, 0o755)
-    command = record_check_command(proc=bin_dir, memo=memo_path)
+    return bin_dir
+
+
+def run_on_host(bin_dir, command):
+    """The action's command run by /bin/sh with the stand-in ipvsadm first on its PATH."""
     run = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=False,
                          env=dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"]))
     assert (run.returncode, run.stderr) == (0, "")
-    return {"rc": rc, "stdout": run.stdout.replace("\n", newline), "stderr": stderr}
+    return run.stdout
+
+
+def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr="", key="0" * 64):
+    """What the action's one command prints on a host whose ipvsadm prints these listings, for
+    a task of this run key."""
+    bin_dir = stand_in_ipvsadm(memo_path, listings or _table_listings())
+    stdout = run_on_host(bin_dir, record_check_command(key, proc=bin_dir, memo=memo_path))
+    return {"rc": rc, "stdout": stdout.replace("\n", newline), "stderr": stderr}
 
 
 def action_for(args, answer, diff=False):
@@ -160,7 +170,7 @@ def test_the_hosts_digest_is_the_modules(memo_path, thresholds):
     thresholds set and without; a changed threshold changes both."""
     listings = {("-Sn",): captured("save_all_features.txt"), ("-Ln", "--thresholds"): captured(thresholds)}
     answer = split_answer(host_answer(memo_path, listings)["stdout"])
-    assert answer == ("\n", table_digest(listings[("-Sn",)], listings[("-Ln", "--thresholds")]))
+    assert answer == ("\n", table_digest(listings[("-Sn",)], listings[("-Ln", "--thresholds")]), "")
     if thresholds == "thresholds_all_features.txt":
         changed = dict(listings)
         changed[("-Ln", "--thresholds")] = listings[("-Ln", "--thresholds")].replace("100        50 ", "100        51 ")
