@@ -36,10 +36,13 @@ description:
     used with V(merged), V(replaced) and V(overridden), without diff mode, on a table without
     thresholds; any other run, and any mismatch, plans the whole table.
   - The module comes with an action plugin that checks that record before the module is sent - one
-    shell command on the existing connection (fixed text, no task data in it) prints the record and
-    the digest of the two listings, computed on the host, and the two are compared on the controller. When they match, the task
-    returns "no change" without starting Python on the host; otherwise, and always in diff mode or
-    with V(gathered), the module runs as usual.
+    shell command on the existing connection (fixed text but for the run key, a hex digest; no task
+    data in it) prints the record and the digest of the two listings, computed on the host, and the
+    two are compared on the controller. When they match, the task returns "no change" without
+    starting Python on the host; otherwise, and always in diff mode or with V(gathered), the module
+    runs. When the record is of another O(config) on the same live table, the command also prints the
+    index, and the action works out the items that differ on the controller and sends the module
+    only those (see O(_delta)); the result's C(invocation) then shows what was sent.
   - That check takes no host lock (see the notes), so an unchanged rerun never waits, whatever
     O(lock_timeout) says - the record is written under the lock once a run has converged the table,
     and a run still under way has either not changed the table yet, so the answer is the one a run

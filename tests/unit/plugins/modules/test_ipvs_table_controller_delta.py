@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import os
 from unittest import mock
@@ -25,9 +24,9 @@ import pytest
 from host_module_harness import ModuleFail, run_module
 from test_ipvs_table_action import run_on_host, stand_in_ipvsadm
 from test_ipvs_table_delta import (
-    EDITS, converge, forget_record, gathered, kernel_without_thresholds, pooled, real_server_added, recorded_kernel, weight_changed,
+    EDITS, assert_undone, converge, converged_and_edited, forget_record, gathered, kernel_without_thresholds, pooled, real_server_added,
+    recorded_kernel, services_added_one_refused, weight_changed,
 )
-from test_ipvs_undo import ENOMEM
 
 from ansible_collections.lvs.topology.plugins.action import ipvs_table as ipvs_table_action
 from ansible_collections.lvs.topology.plugins.modules import ipvs_table
@@ -93,11 +92,7 @@ def test_the_changed_items_sent_converge_as_the_whole_config_does(kernel, memo_p
     the operations, the table and the record are those of the module planning the whole config."""
     outcomes = []
     for on_controller in (True, False):
-        fake = kernel_without_thresholds()
-        config = gathered(fake)
-        assert converge(fake, config, state)["changed"] is False
-        edited = copy.deepcopy(config)
-        edit(edited)
+        fake, config, edited = converged_and_edited(state, edit)
         if on_controller:
             director = Director(fake, memo_path, monkeypatch)
             result = director.run(task(edited, state))
@@ -191,18 +186,11 @@ def test_an_index_that_is_not_the_one_the_record_names_sends_the_whole_config(ke
 def test_a_rejected_batch_of_changed_items_is_undone(kernel, memo_path, monkeypatch):
     fake, config, record = recorded_kernel(memo_path)
     before = fake.table_text()
-    for port in (1001, 1002, 1003):
-        config.append(dict(address="192.0.2.250", port=port, real_servers=[dict(address="192.0.2.11")]))
-    fake.refuse["-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"] = ENOMEM
+    services_added_one_refused(fake, config)
     director = Director(fake, memo_path, monkeypatch)
     result = director.run(task(config))
     assert result["failed"] is True and len(director.sent) == 1 and "_delta" in director.sent[0]
-    assert result["rejected"] == ["-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"]
-    assert sorted(result["undo_commands"]) == ["-D -t 192.0.2.250:1001", "-D -t 192.0.2.250:1002", "-D -t 192.0.2.250:1003"]
-    assert "the table is as it was before this task" in result["msg"]
-    assert fake.table_text() == before
-    with open(memo_path) as handle:
-        assert handle.read() == record
+    assert_undone(result, fake, before, memo_path, record)
 
 
 def test_check_mode_sends_the_changed_items_and_changes_nothing(kernel, memo_path, monkeypatch):

@@ -71,6 +71,17 @@ def recorded_kernel(memo_path):
         return fake, config, handle.read()
 
 
+def converged_and_edited(state, edit):
+    """The fake kernel with its gathered config converged with state (and recorded), and that
+    config with the edit."""
+    fake = kernel_without_thresholds()
+    config = gathered(fake)
+    assert converge(fake, config, state)["changed"] is False
+    edited = copy.deepcopy(config)
+    edit(edited)
+    return fake, config, edited
+
+
 def converge(fake, config, state="overridden", **options):
     return run_module(ipvs_table.main, dict(state=state, config=json.dumps(config)), fake, **options)
 
@@ -141,11 +152,7 @@ def test_a_change_planned_from_the_record_is_the_change_planned_whole(kernel, me
     reads = CountedReads(monkeypatch)
     results, tables = [], []
     for from_record in (True, False):
-        fake = kernel_without_thresholds()
-        config = gathered(fake)
-        assert converge(fake, config, state)["changed"] is False
-        edited = copy.deepcopy(config)
-        edit(edited)
+        fake, config, edited = converged_and_edited(state, edit)
         if not from_record:
             forget_record(memo_path)
         reads.reset()
@@ -254,25 +261,38 @@ def test_check_mode_plans_from_the_record_and_changes_nothing(kernel, memo_path,
         assert handle.read() == record
 
 
-def test_a_rejected_change_planned_from_the_record_is_undone(kernel, memo_path, monkeypatch):
-    """A batch (more than four operations) with one line the kernel refuses: exactly what took
-    effect is undone, in the services the change touched only, and nothing is recorded."""
-    fake, config, record = recorded_kernel(memo_path)
-    before = fake.table_text()
+REFUSED = "-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"
+
+
+def services_added_one_refused(fake, config):
+    """Three services added to config, a batch (more than four operations) with one line the
+    kernel refuses."""
     for port in (1001, 1002, 1003):
         config.append(dict(address="192.0.2.250", port=port, real_servers=[dict(address="192.0.2.11")]))
-    fake.refuse["-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"] = ENOMEM
-    with pytest.raises(ModuleFail) as failure:
-        converge(fake, config, diff=False)
-    result = failure.value.result
-    assert result["rejected"] == ["-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"]
+    fake.refuse[REFUSED] = ENOMEM
+
+
+def assert_undone(result, fake, before, memo_path, record):
+    """Exactly what took effect undone, in the services the change touched only; nothing recorded."""
+    assert result["rejected"] == [REFUSED]
     assert sorted(result["undo_commands"]) == ["-D -t 192.0.2.250:1001", "-D -t 192.0.2.250:1002", "-D -t 192.0.2.250:1003"]
     assert "the table is as it was before this task" in result["msg"]
     assert fake.table_text() == before
     with open(memo_path) as handle:
         assert handle.read() == record
+
+
+def test_a_rejected_change_planned_from_the_record_is_undone(kernel, memo_path, monkeypatch):
+    """A batch (more than four operations) with one line the kernel refuses: exactly what took
+    effect is undone, in the services the change touched only, and nothing is recorded."""
+    fake, config, record = recorded_kernel(memo_path)
+    before = fake.table_text()
+    services_added_one_refused(fake, config)
+    with pytest.raises(ModuleFail) as failure:
+        converge(fake, config, diff=False)
+    assert_undone(failure.value.result, fake, before, memo_path, record)
     # The table is the recorded one again: the next run plans from the record and converges.
-    del fake.refuse["-a -t 192.0.2.250:1002 -r 192.0.2.11:1002 -g -w 1"]
+    del fake.refuse[REFUSED]
     assert len(converge(fake, config, diff=False)["commands"]) == 6
     assert converge(fake, config, diff=False).get("memo_hit") is True
 
