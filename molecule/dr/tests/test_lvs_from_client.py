@@ -392,3 +392,13 @@ def test_real_server_routes(host, inventory, director, services):
         if any(s.get("forwarding_method") == "tun" and family(s) == "ipv4" for s in served):
             assert real_server.sysctl("net.ipv4.conf.tunl0.rp_filter") in (0, 2)
             assert real_server.sysctl("net.ipv4.conf.all.rp_filter") in (0, 2)
+
+
+def test_boot_units_of_the_collection_did_not_fail(host, inventory):
+    """systemd-modules-load, which reads the roles' modules-load.d files (one module name a
+    line), and the collection's own units: none failed on any director or real server - after
+    the reboot, that is the boot that ran them."""
+    for name in inventory["groups"]["directors"] + inventory["groups"]["real_servers"]:
+        failed = other_host(host, name).check_output(
+            "systemctl list-units --failed --no-legend --plain systemd-modules-load.service 'lvs-topology-*'")
+        assert failed.strip() == "", "%s: %s" % (name, failed)
