@@ -83,7 +83,9 @@ def host_lines(name, host, services):
                 # The kernel matches a fwmark service by its mark, not by VIP:port.
                 lines.append("FWM %s %s" % (service["fwmark"], service.get("scheduler", "wlc")))
             else:
-                lines.append("VIP %s:%s %s" % (service["vip"], service.get("port", "-"), service.get("scheduler", "wlc")))
+                # An IPv6 VIP in brackets, as ipvsadm writes it: its last group is not the port.
+                vip = "[%s]" % service["vip"] if ":" in str(service["vip"]) else service["vip"]
+                lines.append("VIP %s:%s %s" % (vip, service.get("port", "-"), service.get("scheduler", "wlc")))
     if host["role"] == "real_server":
         methods = sorted({forwarding_method(service) for service in services
                           if any(server.get("host") == name for server in service.get("real_servers", []))})

@@ -16,7 +16,10 @@ description:
   - Adds or removes one address on one interface, as C(ip addr add VIP/32 dev lo label lo:0) does
     in every LVS guide, idempotently.
   - On a director the VIP goes on the client-facing NIC; on a DR real server on C(lo); on a TUN
-    real server on C(tunl0), for which the module loads C(ipip) and brings C(tunl0) up first.
+    real server on C(tunl0) for an IPv4 VIP, for which the module loads C(ipip) and brings C(tunl0)
+    up first, and on C(ip6tnl0) for an IPv6 VIP, for which it loads C(ip6_tunnel) and brings
+    C(ip6tnl0) up first (IPVS tunnels an IPv6 service's packets IPv6-in-IPv6, and a module's
+    fallback device receives every tunnelled packet no other tunnel claims).
   - Addresses are compared as IP addresses, so C(2001:db8::1) and C(2001:0db8::0001) are the same.
   - With O(persistent=true) the address comes back at boot through one systemd unit per address,
     C(/etc/systemd/system/lvs-topology-vip-<interface>-<address>.service), which runs
@@ -52,8 +55,10 @@ options:
   interface:
     description:
       - The interface that carries the address, as C(ip addr ... dev) names it.
-      - C(lo) on a DR real server, C(tunl0) on a TUN real server, the client-facing NIC on a director.
-      - With O(state=present) the interface must exist (except C(tunl0), created by loading C(ipip)).
+      - C(lo) on a DR real server, C(tunl0) (IPv4) or C(ip6tnl0) (IPv6) on a TUN real server, the
+        client-facing NIC on a director.
+      - With O(state=present) the interface must exist, except C(tunl0) and C(ip6tnl0), created by
+        loading C(ipip) and C(ip6_tunnel).
       - "An interface name is 1 to 15 characters (the kernel's IFNAMSIZ): letters, digits and C(. _ - @),
         starting with a letter, a digit or C(_). Anything else is refused, since the name is also
         written into the persistence unit."
@@ -72,7 +77,7 @@ options:
   state:
     description:
       - V(present) adds the address, V(absent) removes it (whatever its prefix) and its persistence unit.
-      - With V(absent) the C(ipip) module stays loaded and C(tunl0) stays up; other addresses may use them.
+      - With V(absent) the tunnel module stays loaded and its device stays up; other addresses may use them.
     type: str
     choices: [present, absent]
     default: present
@@ -81,7 +86,7 @@ options:
       - Announce an IPv4 address when it is added so neighbours update their ARP caches at once
         (a director taking over a VIP). Uses iputils C(arping -U) when installed, otherwise
         sends the frames itself through an C(AF_PACKET) socket (no extra package on the host).
-      - Default is V(true) on Ethernet interfaces and V(false) elsewhere (C(lo), C(tunl0)).
+      - Default is V(true) on Ethernet interfaces and V(false) elsewhere (C(lo), C(tunl0), C(ip6tnl0)).
       - Setting V(true) for an IPv6 address or a non-ARP interface is refused. IPv6 neighbours
         resolve the address with Neighbour Solicitation; no unsolicited advertisement is sent.
     type: bool
@@ -127,6 +132,11 @@ EXAMPLES = r"""
   lvs.topology.vip_address:
     address: 192.0.2.100
     interface: tunl0
+
+- name: Put an IPv6 VIP on ip6tnl0 of a TUN real server (loads ip6_tunnel, brings ip6tnl0 up)
+  lvs.topology.vip_address:
+    address: 2001:db8::100
+    interface: ip6tnl0
 
 - name: Add an IPv6 VIP for this boot only
   lvs.topology.vip_address:
@@ -245,7 +255,9 @@ from ansible_collections.lvs.topology.plugins.module_utils._names import (
     ip_address_problem,
 )
 
-TUNNEL_INTERFACE = "tunl0"
+# The fallback device of each tunnel module, which it creates when it loads: the device that
+# receives the packets IPVS tunnels, IPv4-in-IPv4 for an IPv4 service, IPv6-in-IPv6 for an IPv6 one.
+TUNNEL_MODULES = {"tunl0": "ipip", "ip6tnl0": "ip6_tunnel"}
 LOOPBACK_INTERFACE = "lo"
 # Module-level so unit tests can point it at a temporary directory.
 SYSTEMD_UNIT_DIR = "/etc/systemd/system"
@@ -309,8 +321,10 @@ def render_unit(ip_bin, modprobe_bin, address, interface, label):
         "Before=network-online.target",
     ]
     wanted_by = ["multi-user.target"]
-    if interface not in (LOOPBACK_INTERFACE, TUNNEL_INTERFACE):
-        # udev gives every net device but lo a device unit; tunl0 appears only once ipip loads below.
+    tunnel_module = TUNNEL_MODULES.get(interface)
+    if interface != LOOPBACK_INTERFACE and not tunnel_module:
+        # udev gives every net device but lo a device unit; a tunnel device appears only once
+        # its module loads below.
         device = "sys-subsystem-net-devices-%s.device" % systemd_escape(interface)
         lines.extend(["BindsTo=%s" % device, "After=%s" % device])
         # Wanted by the device too: when udev announces the NIC after boot's 90 s device
@@ -318,8 +332,8 @@ def render_unit(ip_bin, modprobe_bin, address, interface, label):
         # arrival starts the unit again, and a NIC that comes back brings its VIP back.
         wanted_by.append(device)
     lines.extend(["", "[Service]", "Type=oneshot", "RemainAfterExit=yes"])
-    if interface == TUNNEL_INTERFACE:
-        lines.append("ExecStartPre=%s" % command([modprobe_bin, "ipip"]))
+    if tunnel_module:
+        lines.append("ExecStartPre=%s" % command([modprobe_bin, tunnel_module]))
         lines.append("ExecStartPre=%s" % command(link_up_argv(ip_bin, interface)))
     # replace, not add: starting the unit again while the address is there must not fail.
     lines.append("ExecStart=%s" % command(addr_argv(ip_bin, "replace", address, interface, label)))
@@ -380,7 +394,7 @@ class VipAddress(object):
         self.check_arguments()
         self.address = parse_address(self.params["address"])
         self.ip_bin = module.get_bin_path("ip", required=True)
-        self.tunnel = self.interface_name == TUNNEL_INTERFACE
+        self.tunnel_module = TUNNEL_MODULES.get(self.interface_name)
         self.unit_path = os.path.join(SYSTEMD_UNIT_DIR, unit_name(self.interface_name, self.address))
         self.interfaces = {}
         self.systemctl = self.modprobe = None
@@ -413,9 +427,9 @@ class VipAddress(object):
             if os.path.exists(self.unit_path):
                 self.systemctl = self.module.get_bin_path("systemctl", required=True)
             return
-        if self.tunnel:
+        if self.tunnel_module:
             self.modprobe = self.module.get_bin_path("modprobe", required=True)
-        if interface is None and not (self.tunnel and not kernel_module_loaded("ipip")):
+        if interface is None and not (self.tunnel_module and not kernel_module_loaded(self.tunnel_module)):
             self.fail("Interface %s does not exist on this host; existing interfaces: %s."
                       % (self.interface_name, ", ".join(sorted(self.interfaces))))
         host_prefix = address.max_prefixlen
@@ -476,13 +490,15 @@ class VipAddress(object):
         self.module.exit_json(**result)
 
     def ensure_present(self, interface, existing):
-        """Load ipip and raise tunl0 when needed, add (or relabel) the address; return how it was announced."""
-        if self.tunnel and not kernel_module_loaded("ipip"):
-            self.commands.append([self.modprobe, "ipip"])
-            ensure_kernel_module(self.module, "ipip", "Kernel module ipip cannot be loaded, so tunl0 cannot exist on this host.")
+        """Load the tunnel module and raise its device when needed, add (or relabel) the address;
+        return how it was announced."""
+        if self.tunnel_module and not kernel_module_loaded(self.tunnel_module):
+            self.commands.append([self.modprobe, self.tunnel_module])
+            ensure_kernel_module(self.module, self.tunnel_module, "Kernel module %s cannot be loaded, so %s cannot exist on this host."
+                                 % (self.tunnel_module, self.interface_name))
             if not self.module.check_mode:
-                interface = self.read_interfaces().get(TUNNEL_INTERFACE)
-        if self.tunnel and (interface is None or not interface.is_up):
+                interface = self.read_interfaces().get(self.interface_name)
+        if self.tunnel_module and (interface is None or not interface.is_up):
             self.execute(link_up_argv(self.ip_bin, self.interface_name))
         if existing and (not self.label or existing[0].label == self.label or self.address.version == 6):
             return None

@@ -43,7 +43,9 @@ def test_management_nic_is_not_the_data_path(host):
 
 def test_real_servers_serve_a_page_naming_the_host(host):
     variables = lab_variables(host)
-    rip = variables["lab_nics"][0]["ipv4"].split("/")[0]
-    for port in variables.get("lab_web_ports", []):
-        page = host.check_output("curl -sS --max-time 10 %s", "http://%s:%d/" % (rip, port))
-        assert page.strip() == variables["inventory_hostname"]
+    nic = variables["lab_nics"][0]
+    rips = [nic["ipv4"].split("/")[0]] + (["[%s]" % nic["ipv6"].split("/")[0]] if nic.get("ipv6") else [])
+    for rip in rips:
+        for port in variables.get("lab_web_ports", []):
+            page = host.check_output("curl -gsS --max-time 10 %s", "http://%s:%d/" % (rip, port))
+            assert page.strip() == variables["inventory_hostname"]

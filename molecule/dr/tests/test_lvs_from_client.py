@@ -4,7 +4,8 @@
 never from the director.
 
 Everything expected is read from the inventory the lab generated (lvs_virtual_services,
-the groups, lab_nics), so the dr, nat and routed scenarios share this file. Pages
+the groups, lab_nics), so the dr, nat and routed scenarios share this file; IPv6 services are
+checked like IPv4 ones, each against the addresses of its own family. Pages
 name the real server that served them (the lab writes the host name into index.html).
 The director is only read: its table (ipvsadm -Sn and -Ln --thresholds), the rules file the
 director role saved for the next boot, counters, connections and sysctls. Verify runs these
@@ -84,23 +85,38 @@ def director(host, inventory):
     return other_host(host, inventory["groups"]["directors"][0])
 
 
-def rip(host, name):
-    """The address the lab gave the real server on its (only) data NIC."""
+def family(service):
+    """The lab_nics key of the service's address family."""
+    return "ipv6" if ":" in service["vip"] else "ipv4"
+
+
+def nic_address(nic, key):
+    return nic[key].split("/")[0]
+
+
+def rip(host, name, service):
+    """The address of the service's family the lab gave the real server on its (only) data NIC."""
     nics = other_host(host, name).ansible.get_variables()["lab_nics"]
-    return nics[0]["ipv4"].split("/")[0]
+    return nic_address(nics[0], family(service))
 
 
-def ids(service):
-    return service["name"]
+def bracketed(address):
+    """As ipvsadm prints and takes addresses with a port, and as curl takes them in a URL."""
+    return "[%s]" % address if ":" in address else address
+
+
+def address_port(address, port):
+    return "%s:%d" % (bracketed(address), port)
 
 
 def endpoint(service):
-    return "%s:%d" % (service["vip"], service["port"])
+    return address_port(service["vip"], service["port"])
 
 
 def fetch(host, service, count=REQUESTS):
     """The names on the pages of `count` fresh connections to the service, in order."""
-    loop = 'for i in $(seq %d); do curl -sS --max-time 5 http://%s/ || echo FAILED; done' % (count, endpoint(service))
+    # -g: the brackets of an IPv6 URL are the address, not a curl glob.
+    loop = 'for i in $(seq %d); do curl -gsS --max-time 5 http://%s/ || echo FAILED; done' % (count, endpoint(service))
     return host.check_output(loop).split()
 
 
@@ -166,7 +182,7 @@ def inventory_rules(host, services, mark=int, thresholds=True):
         lines.append(line)
         method = service.get("forwarding_method", "dr")
         for real_server in service["real_servers"]:
-            address = "%s:%d" % (rip(host, real_server["host"]), real_server_port(service, real_server))
+            address = address_port(rip(host, real_server["host"], service), real_server_port(service, real_server))
             line = "-a %s -r %s %s -w %d%s" % (key, address, METHOD_FLAG[method], real_server.get("weight", 1), METHOD_SUFFIX.get(method, ""))
             for option, name in (("-x", "upper_threshold"), ("-y", "lower_threshold")):
                 if thresholds and real_server.get(name):
@@ -198,7 +214,7 @@ def test_director_thresholds_equal_the_inventory(host, director_table, services)
         else:
             name = "%s %s" % (LISTING_PROTOCOL[protocol], endpoint(service))
         for real_server in service["real_servers"]:
-            address = "%s:%d" % (rip(host, real_server["host"]), real_server_port(service, real_server))
+            address = address_port(rip(host, real_server["host"], service), real_server_port(service, real_server))
             wanted[name, address] = (real_server.get("upper_threshold", 0), real_server.get("lower_threshold", 0))
     assert listed == wanted
 
@@ -278,9 +294,10 @@ def test_remapped_ports_reach_the_real_server_port(host, director, web_services)
         pytest.skip("no service of this topology remaps ports (DR and TUN cannot)")
     for service in remapped:
         fetch(host, service, count=2)
-        client_address = host.ansible.get_variables()["lab_nics"][0]["ipv4"].split("/")[0]
+        client = bracketed(nic_address(host.ansible.get_variables()["lab_nics"][0], family(service)))
         connections = director.check_output("ipvsadm -Lnc")
-        ports = set(re.findall(r"%s:\d+\s+%s\s+[\d.]+:(\d+)" % (re.escape(client_address), re.escape(endpoint(service))), connections))
+        # source (the client), virtual (the service), destination (a real server): its port.
+        ports = set(re.findall(r"%s:\d+\s+%s\s+\S+:(\d+)\s" % (re.escape(client), re.escape(endpoint(service))), connections))
         assert ports == set(str(rs.get("port", service["port"])) for rs in service["real_servers"]), connections
 
 
@@ -290,26 +307,43 @@ def test_director_kernel_settings(director, services):
     assert director.sysctl("net.ipv4.vs.expire_quiescent_template") == 1
     if methods & set(["nat", "fullnat"]):
         assert director.sysctl("net.ipv4.ip_forward") == 1
+    if any(nat_like(service) and family(service) == "ipv6" for service in services):
+        assert director.sysctl("net.ipv6.conf.all.forwarding") == 1
     if "fullnat" in methods:
         assert director.sysctl("net.ipv4.vs.conntrack") == 1
 
 
 def test_director_carries_the_vips_with_labels(director, services):
-    lines = director.check_output("ip -4 -o addr show").splitlines()
+    """IPv4 VIPs as /32 with an eth0:N label; IPv6 VIPs, which have no labels, as /128 that passed
+    duplicate address detection: no real server claimed one (neither tentative nor dadfailed)."""
+    lines = director.check_output("ip -o addr show").splitlines()
     for vip in sorted(set(service["vip"] for service in services)):
-        line = [row for row in lines if " inet %s/32 " % vip in row]
-        assert line and re.search(r"\s\S+:\d+\\", line[0]), "no labelled %s in:\n%s" % (vip, "\n".join(lines))
+        if ":" in vip:
+            line = [row for row in lines if " inet6 %s/128 " % vip in row]
+            assert line and not re.search(r"\s(tentative|dadfailed)\s", line[0]), "no usable %s in:\n%s" % (vip, "\n".join(lines))
+        else:
+            line = [row for row in lines if " inet %s/32 " % vip in row]
+            assert line and re.search(r"\s\S+:\d+\\", line[0]), "no labelled %s in:\n%s" % (vip, "\n".join(lines))
+
+
+# Where a DR or TUN real server holds a VIP of each family: IPVS tunnels IPv6 services IPv6-in-IPv6.
+VIP_DEVICES = {("dr", "ipv4"): "lo", ("dr", "ipv6"): "lo", ("tun", "ipv4"): "tunl0", ("tun", "ipv6"): "ip6tnl0"}
 
 
 def test_real_servers_hold_the_vips_they_need(host, inventory, services):
     for name in inventory["groups"]["real_servers"]:
         real_server = other_host(host, name)
-        addresses = real_server.check_output("ip -4 -o addr show")
+        addresses = real_server.check_output("ip -o addr show")
         for service in services:
             if name not in [rs["host"] for rs in service["real_servers"]]:
                 continue
-            device = {"dr": "lo", "tun": "tunl0"}.get(service.get("forwarding_method", "dr"))
-            if device:
+            device = VIP_DEVICES.get((service.get("forwarding_method", "dr"), family(service)))
+            if device and family(service) == "ipv6":
+                # No ARP settings: neighbour discovery never answers for an address on lo, and
+                # ip6tnl0 does none.
+                line = re.search(r"\d+: %s\s+inet6 %s/128 .*" % (device, re.escape(service["vip"])), addresses)
+                assert line and not re.search(r"\s(tentative|dadfailed)\s", line.group(0)), addresses
+            elif device:
                 assert re.search(r"\d+: %s\s+inet %s/32 " % (device, re.escape(service["vip"])), addresses), addresses
                 assert real_server.sysctl("net.ipv4.conf.all.arp_ignore") == 1
                 assert real_server.sysctl("net.ipv4.conf.all.arp_announce") == 2
@@ -318,31 +352,53 @@ def test_real_servers_hold_the_vips_they_need(host, inventory, services):
                 assert " %s/" % service["vip"] not in addresses
 
 
-def test_fullnat_real_servers_see_the_director_not_the_client(host, inventory, director, web_services):
-    fullnat = [service for service in web_services if service.get("forwarding_method") == "fullnat"]
-    if not fullnat:
+def test_fullnat_real_servers_see_the_director_not_the_client(host, inventory, director, services, web_services):
+    """One FULLNAT service of each family: the source the real servers log is an address the
+    director holds (its own, or for IPv6 possibly one of its VIPs, which source address
+    selection may pick on the NIC), never the client's."""
+    first_of_family = {}
+    for service in web_services:
+        if service.get("forwarding_method") == "fullnat":
+            first_of_family.setdefault(family(service), service)
+    if not first_of_family:
         pytest.skip("no FULLNAT service in this topology")
-    director_addresses = set(nic["ipv4"].split("/")[0] for nic in director.ansible.get_variables()["lab_nics"])
-    fetch(host, fullnat[0], count=4)
-    sources = set()
-    for name in set(rs["host"] for rs in fullnat[0]["real_servers"]):
-        log = other_host(host, name).check_output("tail -n 2 /var/log/nginx/access.log")
-        sources.update(line.split()[0] for line in log.splitlines())
-    assert sources and sources <= director_addresses, sources
+    director_addresses = set(nic_address(nic, key) for nic in director.ansible.get_variables()["lab_nics"]
+                             for key in ("ipv4", "ipv6") if nic.get(key))
+    director_addresses.update(service["vip"] for service in services)
+    for key, service in sorted(first_of_family.items()):
+        # The last line of each answering real server's log is one of these requests.
+        sources = set()
+        for name in set(fetch(host, service, count=4)):
+            sources.add(other_host(host, name).check_output("tail -n 1 /var/log/nginx/access.log").split()[0])
+        print("\n[fullnat] %s: the real servers saw the requests come from %s" % (service["name"], sorted(sources)))
+        assert sources and sources <= director_addresses, "%s: %s" % (service["name"], sources)
 
 
 def test_real_server_routes(host, inventory, director, services):
-    methods = set(service.get("forwarding_method", "dr") for service in services)
-    director_addresses = [nic["ipv4"].split("/")[0] for nic in director.ansible.get_variables()["lab_nics"]]
+    director_nics = director.ansible.get_variables()["lab_nics"]
     for name in inventory["groups"]["real_servers"]:
         real_server = other_host(host, name)
         variables = real_server.ansible.get_variables()
-        gateway = re.search(r"default via (\S+)", real_server.check_output("ip -4 route show default")).group(1)
-        if "nat" in methods:
-            assert gateway in director_addresses
-        else:
-            # DR, TUN and FULLNAT leave the real server's own gateway alone.
-            assert gateway == variables["lab_default_gateway"]
-        if "tun" in methods:
+        served = [s for s in services if name in [rs["host"] for rs in s["real_servers"]]]
+        nat_families = set(family(s) for s in served if s.get("forwarding_method", "dr") == "nat")
+        for key, lab_gateway in (("ipv4", "lab_default_gateway"), ("ipv6", "lab_default_gateway6")):
+            default = re.search(r"default via (\S+)", real_server.check_output("ip -%s route show default" % key[-1]))
+            if key in nat_families:
+                # The director's address of the family, set by real_server_nat (the lab sets none for IPv6).
+                assert default and default.group(1) in [nic_address(nic, key) for nic in director_nics if nic.get(key)], (name, key)
+            elif variables.get(lab_gateway):
+                # DR, TUN and FULLNAT leave the real server's own gateway alone.
+                assert default and default.group(1) == variables[lab_gateway], (name, key)
+        if any(s.get("forwarding_method") == "tun" and family(s) == "ipv4" for s in served):
             assert real_server.sysctl("net.ipv4.conf.tunl0.rp_filter") in (0, 2)
             assert real_server.sysctl("net.ipv4.conf.all.rp_filter") in (0, 2)
+
+
+def test_boot_units_of_the_collection_did_not_fail(host, inventory):
+    """systemd-modules-load, which reads the roles' modules-load.d files (one module name a
+    line), and the collection's own units: none failed on any director or real server - after
+    the reboot, that is the boot that ran them."""
+    for name in inventory["groups"]["directors"] + inventory["groups"]["real_servers"]:
+        failed = other_host(host, name).check_output(
+            "systemctl list-units --failed --no-legend --plain systemd-modules-load.service 'lvs-topology-*'")
+        assert failed.strip() == "", "%s: %s" % (name, failed)

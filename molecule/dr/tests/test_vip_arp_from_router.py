@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.topology contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Who answers ARP for each DR VIP, seen from the router (the client's way in).
+"""Who answers ARP (IPv4) or neighbour discovery (IPv6) for each DR VIP, seen from the router
+(the client's way in).
 
 Every real server of a DR service holds the VIP on lo; without ARP suppression each of them
 answers "who has VIP?" on the LAN and the router may cache a real server's MAC, sending the
 client's requests past the director (the LVS-DR "ARP problem"). prepare.yml shows that happen
 on the fresh lab; here, after site.yml, only the director may answer, and the router's
 neighbour entry must name it every time it is resolved again - before and after the reboot.
-The MACs come from the inventory the lab generated (lab_nics).
+An IPv6 VIP gets the same checks with a Neighbour Solicitation sent to all nodes of the LAN,
+with nothing set for IPv6 on the real servers: Linux answers one only for an address of the
+interface it arrived on. The MACs come from the inventory the lab generated (lab_nics).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -39,18 +42,23 @@ def nic_on(host_variables, segment):
     return [nic for nic in host_variables["lab_nics"] if nic["segment"] == segment][0]
 
 
+def family_key(address):
+    return "ipv6" if ":" in address else "ipv4"
+
+
 def neighbour_mac_after_flush(router, device, vip):
     """Forget the VIP's neighbour entry, make the router resolve it again, return the MAC it cached."""
-    router.run("ip neigh flush to %s dev %s", vip, device)
+    version = "-6" if family_key(vip) == "ipv6" else "-4"
+    router.run("ip %s neigh flush to %s dev %s", version, vip, device)
     deadline = time.monotonic() + RESOLVE_TIMEOUT
     while True:
-        router.run("ping -c 1 -W 5 %s", vip)
-        entries = json.loads(router.check_output("ip -j neigh show to %s dev %s", vip, device))
+        router.run("ping %s -c 1 -W 5 %s", version, vip)
+        entries = json.loads(router.check_output("ip -j %s neigh show to %s dev %s", version, vip, device))
         if (entries and entries[0].get("lladdr")) or time.monotonic() > deadline:
             return entries[0].get("lladdr") if entries else None
 
 
-def test_only_the_director_answers_arp_for_dr_vips(host):
+def test_only_the_director_answers_for_dr_vips(host):
     variables = host.ansible.get_variables()
     services = [s for s in variables["lvs_virtual_services"] if s.get("forwarding_method", "dr") == "dr"]
     if not services:
@@ -64,10 +72,11 @@ def test_only_the_director_answers_arp_for_dr_vips(host):
     with open(PROBE, encoding="utf-8") as handle:
         probe = handle.read()
     for vip in sorted(set(service["vip"] for service in services)):
-        answers = host.check_output("python3 -c %s %s %s %s %s", probe, router_nic["name"], router_nic["ipv4"].split("/")[0],
+        answers = host.check_output("python3 -c %s %s %s %s %s", probe, router_nic["name"], router_nic[family_key(vip)].split("/")[0],
                                     vip, str(ANSWER_SECONDS)).split()
         cached = [neighbour_mac_after_flush(host, router_nic["name"], vip) for dummy in range(RESOLVES)]
-        print("\n[arp] %s: ARP answers %s; the router's entry over %d resolves: %s" % (
-            vip, [names.get(mac, mac) for mac in answers], RESOLVES, [names.get(mac, mac) for mac in cached]))
+        print("\n[%s] %s: answers %s; the router's entry over %d resolves: %s" % (
+            "nd" if family_key(vip) == "ipv6" else "arp", vip, [names.get(mac, mac) for mac in answers], RESOLVES,
+            [names.get(mac, mac) for mac in cached]))
         assert answers == [director_nic["mac"]], "%s: answered by %s" % (vip, [names.get(mac, mac) for mac in answers])
         assert cached == [director_nic["mac"]] * RESOLVES, "%s: router cached %s" % (vip, [names.get(mac, mac) for mac in cached])

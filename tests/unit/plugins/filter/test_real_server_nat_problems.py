@@ -22,7 +22,7 @@ UNIT_RULE = ("is not a unit name: 1 to 255 characters, letters, digits and . _ -
              "and ending in .service.")
 
 
-def problems(gateway, route_unit=None):
+def problems(gateway, route_unit=None, gateway6=""):
     """The role's first task as it runs: its condition, then its expression with the filter."""
     with open(os.path.join(ROLE, "tasks", "main.yml")) as handle:
         task = yaml.safe_load(handle)[0]
@@ -30,7 +30,8 @@ def problems(gateway, route_unit=None):
         default_unit = yaml.safe_load(handle)["real_server_nat_route_unit"]
     environment = NativeEnvironment()
     environment.filters["lvs.topology.lvs_real_server_nat_problems"] = lvs_real_server_nat_problems
-    context = {"real_server_nat_gateway": gateway, "real_server_nat_route_unit": route_unit or default_unit}
+    context = {"real_server_nat_gateway": gateway, "real_server_nat_gateway6": gateway6,
+               "real_server_nat_route_unit": route_unit or default_unit}
     assert task["ansible.builtin.assert"]["that"] == "_real_server_nat_problems | length == 0"
     if not environment.from_string("{{ %s }}" % task["when"]).render(context):
         return None
@@ -42,7 +43,24 @@ def test_a_gateway_and_the_default_unit_pass():
 
 
 def test_no_gateway_no_check():
-    assert problems("") is None and problems(None) is None
+    assert problems("") is None and problems(None) is None and problems(None, gateway6=None) is None
+
+
+def test_an_ipv6_gateway_alone_or_beside_an_ipv4_one_passes():
+    assert problems("", gateway6="2001:db8:0:198::1") == []
+    assert problems("192.0.2.1", gateway6="2001:db8:0:198::1") == []
+
+
+@pytest.mark.parametrize("gateway, gateway6, expected", [
+    ("", "192.0.2.1", ["real_server_nat_gateway6 '192.0.2.1' is not an IPv6 address (for example 2001:db8::100)."]),
+    ("192.0.2.1", "2001:db8::1\nExecStartPost=/bin/sh -c id",
+     ["real_server_nat_gateway6 '2001:db8::1\\nExecStartPost=/bin/sh -c id' is not an IPv6 address (for example 2001:db8::100)."]),
+    ("2001:db8::1", "fe80::1%eth0",
+     ["real_server_nat_gateway '2001:db8::1' is not an IPv4 address (for example 192.0.2.100).",
+      "real_server_nat_gateway6 'fe80::1%eth0' has an IPv6 zone id (after the %), which lvs.topology refuses: give the address without it."]),
+])
+def test_each_bad_gateway_of_either_family_is_one_sentence(gateway, gateway6, expected):
+    assert problems(gateway, gateway6=gateway6) == expected
 
 
 @pytest.mark.parametrize("gateway, route_unit, expected", [

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 import os
 
 import pytest
@@ -238,23 +239,54 @@ class FakeModule(object):
         return self.commands(self, argv)
 
 
-def test_tunl0_loads_ipip_and_brings_it_up(units, ipip):
+def with_ip6tnl0(text, flags, addresses=()):
+    """text with the ip6tnl0 entry iproute2 6.1 prints once ip6_tunnel is loaded: an IPv6-in-IPv6
+    tunnel (link_type tunnel6, no ARP) with the given flags and IPv6 addresses."""
+    links = json.loads(text)
+    links.append({"ifindex": 99, "link_index": 0, "ifname": "ip6tnl0", "flags": flags, "mtu": 1452, "qdisc": "noop",
+                  "operstate": "DOWN" if "UP" not in flags else "UNKNOWN", "group": "default", "txqlen": 1000,
+                  "link_type": "tunnel6", "address": "::", "broadcast": "::",
+                  "addr_info": [{"family": "inet6", "local": address, "prefixlen": 128, "scope": "global",
+                                 "valid_life_time": 4294967295, "preferred_life_time": 4294967295} for address in addresses]})
+    return json.dumps(links)
+
+
+# (interface, its module, a VIP of its family, ip -j addr after the module loaded, after the VIP was added)
+TUNNELS = [
+    ("tunl0", "ipip", "192.0.2.102/32", fixture_text("ip_addr_single_tunl0_down.json"), WITH_VIPS),
+    ("ip6tnl0", "ip6_tunnel", "2001:db8:0:2::102/128", with_ip6tnl0(BASE, ["NOARP"]),
+     with_ip6tnl0(BASE, ["NOARP", "UP", "LOWER_UP"], ["2001:db8:0:2::102"])),
+]
+
+
+@pytest.mark.parametrize("interface, kernel_module, vip, loaded, added", TUNNELS)
+def test_a_tunnel_device_is_made_by_loading_its_module_and_brought_up(units, ipip, interface, kernel_module, vip, loaded, added):
     ipip(False)
-    commands = commands_for(BASE, fixture_text("ip_addr_single_tunl0_down.json"), WITH_VIPS)
-    result = run_module(vip_address.main, {"address": "192.0.2.102", "interface": "tunl0"}, commands)
-    assert result["commands"][:3] == [["/usr/sbin/modprobe", "ipip"], [IP, "link", "set", "tunl0", "up"],
-                                      [IP, "addr", "add", "192.0.2.102/32", "dev", "tunl0"]]
-    unit = (units / "lvs-topology-vip-tunl0-192.0.2.102.service").read_text()
-    assert "ExecStartPre=/usr/sbin/modprobe ipip\nExecStartPre=/usr/sbin/ip link set tunl0 up\n" in unit
+    commands = commands_for(BASE, loaded, added)
+    result = run_module(vip_address.main, {"address": vip.split("/")[0], "interface": interface}, commands)
+    assert result["commands"][:3] == [["/usr/sbin/modprobe", kernel_module], [IP, "link", "set", interface, "up"],
+                                      [IP, "addr", "add", vip, "dev", interface]]
+    assert [line for line in result["addresses"] if " %s" % vip in line], result["addresses"]
+    unit = (units / vip_address.unit_name(interface, ipaddress.ip_interface(vip))).read_text()
+    assert "ExecStartPre=/usr/sbin/modprobe %s\nExecStartPre=/usr/sbin/ip link set %s up\n" % (kernel_module, interface) in unit
     assert "BindsTo=" not in unit
 
 
-def test_tunl0_in_check_mode_loads_nothing(units, ipip):
+@pytest.mark.parametrize("interface, kernel_module, vip, loaded, added", TUNNELS)
+def test_a_tunnel_device_in_check_mode_loads_nothing(units, ipip, interface, kernel_module, vip, loaded, added):
     ipip(False)
     commands = commands_for(BASE)
-    result = run_module(vip_address.main, {"address": "192.0.2.102", "interface": "tunl0"}, commands, check_mode=True)
-    assert result["changed"] and result["commands"][0] == ["/usr/sbin/modprobe", "ipip"]
+    result = run_module(vip_address.main, {"address": vip.split("/")[0], "interface": interface}, commands, check_mode=True)
+    assert result["changed"] and result["commands"][0] == ["/usr/sbin/modprobe", kernel_module]
     assert commands.changing_calls() == []
+
+
+@pytest.mark.parametrize("interface, kernel_module, vip, loaded, added", TUNNELS)
+def test_a_tunnel_device_that_is_up_with_its_vip_changes_nothing(units, ipip, interface, kernel_module, vip, loaded, added):
+    run_module(vip_address.main, {"address": vip.split("/")[0], "interface": interface}, commands_for(added))
+    commands = commands_for(added, answers=[enabled_answer()])
+    result = run_module(vip_address.main, {"address": vip, "interface": interface}, commands)
+    assert not result["changed"] and commands.changing_calls() == []
 
 
 def eth0_mac():
