@@ -87,8 +87,9 @@ def host_lines(name, host, services):
                 vip = "[%s]" % service["vip"] if ":" in str(service["vip"]) else service["vip"]
                 lines.append("VIP %s:%s %s" % (vip, service.get("port", "-"), service.get("scheduler", "wlc")))
     if host["role"] == "real_server":
-        methods = sorted({forwarding_method(service) for service in services
-                          if any(server.get("host") == name for server in service.get("real_servers", []))})
+        # A real server's own method, where it has one, is the one that reaches it.
+        methods = sorted({server.get("forwarding_method", forwarding_method(service)) for service in services
+                          for server in service.get("real_servers", []) if server.get("host") == name})
         lines.extend(REAL_SERVER_DUTY[method] for method in methods)
     return lines
 

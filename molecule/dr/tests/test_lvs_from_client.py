@@ -147,9 +147,19 @@ def wait_for_director_stats(director, service, reached, timeout=COUNTER_TIMEOUT)
         time.sleep(1)
 
 
+def method_of(service, real_server):
+    """The real server's forwarding method: its own, else the service's (the model's default)."""
+    return real_server.get("forwarding_method", service.get("forwarding_method", "dr"))
+
+
+def methods_of(service, name=None):
+    """The forwarding methods of the service's real servers (only those of host `name` if given)."""
+    return set(method_of(service, rs) for rs in service["real_servers"] if name in (None, rs["host"]))
+
+
 def nat_like(service):
-    """Whether the service's replies come back through the director."""
-    return service.get("forwarding_method", "dr") in ("nat", "fullnat")
+    """Whether the service's replies come back through the director: some real server's do."""
+    return bool(methods_of(service) & set(["nat", "fullnat"]))
 
 
 def printed_fwmark(mark):
@@ -180,8 +190,8 @@ def inventory_rules(host, services, mark=int, thresholds=True):
         if service.get("persistence"):
             line += " -p %d" % service["persistence"]["timeout"]
         lines.append(line)
-        method = service.get("forwarding_method", "dr")
         for real_server in service["real_servers"]:
+            method = method_of(service, real_server)
             address = address_port(rip(host, real_server["host"], service), real_server_port(service, real_server))
             line = "-a %s -r %s %s -w %d%s" % (key, address, METHOD_FLAG[method], real_server.get("weight", 1), METHOD_SUFFIX.get(method, ""))
             for option, name in (("-x", "upper_threshold"), ("-y", "lower_threshold")):
@@ -302,7 +312,7 @@ def test_remapped_ports_reach_the_real_server_port(host, director, web_services)
 
 
 def test_director_kernel_settings(director, services):
-    methods = set(service.get("forwarding_method", "dr") for service in services)
+    methods = set().union(*(methods_of(service) for service in services))
     assert director.sysctl("net.ipv4.vs.expire_nodest_conn") == 1
     assert director.sysctl("net.ipv4.vs.expire_quiescent_template") == 1
     if methods & set(["nat", "fullnat"]):
@@ -311,6 +321,16 @@ def test_director_kernel_settings(director, services):
         assert director.sysctl("net.ipv6.conf.all.forwarding") == 1
     if "fullnat" in methods:
         assert director.sysctl("net.ipv4.vs.conntrack") == 1
+
+
+def test_director_ipvs_timeouts_are_the_inventory(director, inventory):
+    """The connection timeouts the director role set (and its boot unit sets again after the
+    reboot), as ipvsadm prints them: "Timeout (tcp tcpfin udp): 7200 120 60"."""
+    wanted = inventory.get("lvs_ipvs_timeouts")
+    if not wanted:
+        pytest.skip("this topology leaves the IPVS timeouts alone (the dr scenario sets them)")
+    printed = director.check_output("ipvsadm -L --timeout")
+    assert re.search(r"\):\s+%d\s+%d\s+%d\s*$" % (wanted["tcp"], wanted["tcpfin"], wanted["udp"]), printed), printed
 
 
 def test_director_carries_the_vips_with_labels(director, services):
@@ -335,21 +355,20 @@ def test_real_servers_hold_the_vips_they_need(host, inventory, services):
         real_server = other_host(host, name)
         addresses = real_server.check_output("ip -o addr show")
         for service in services:
-            if name not in [rs["host"] for rs in service["real_servers"]]:
-                continue
-            device = VIP_DEVICES.get((service.get("forwarding_method", "dr"), family(service)))
-            if device and family(service) == "ipv6":
-                # No ARP settings: neighbour discovery never answers for an address on lo, and
-                # ip6tnl0 does none.
-                line = re.search(r"\d+: %s\s+inet6 %s/128 .*" % (device, re.escape(service["vip"])), addresses)
-                assert line and not re.search(r"\s(tentative|dadfailed)\s", line.group(0)), addresses
-            elif device:
-                assert re.search(r"\d+: %s\s+inet %s/32 " % (device, re.escape(service["vip"])), addresses), addresses
-                assert real_server.sysctl("net.ipv4.conf.all.arp_ignore") == 1
-                assert real_server.sysctl("net.ipv4.conf.all.arp_announce") == 2
-            else:
-                # NAT and FULLNAT real servers never see the VIP.
-                assert " %s/" % service["vip"] not in addresses
+            for method in methods_of(service, name):
+                device = VIP_DEVICES.get((method, family(service)))
+                if device and family(service) == "ipv6":
+                    # No ARP settings: neighbour discovery never answers for an address on lo, and
+                    # ip6tnl0 does none.
+                    line = re.search(r"\d+: %s\s+inet6 %s/128 .*" % (device, re.escape(service["vip"])), addresses)
+                    assert line and not re.search(r"\s(tentative|dadfailed)\s", line.group(0)), addresses
+                elif device:
+                    assert re.search(r"\d+: %s\s+inet %s/32 " % (device, re.escape(service["vip"])), addresses), addresses
+                    assert real_server.sysctl("net.ipv4.conf.all.arp_ignore") == 1
+                    assert real_server.sysctl("net.ipv4.conf.all.arp_announce") == 2
+                else:
+                    # NAT and FULLNAT real servers never see the VIP.
+                    assert " %s/" % service["vip"] not in addresses
 
 
 def test_fullnat_real_servers_see_the_director_not_the_client(host, inventory, director, services, web_services):
@@ -380,7 +399,7 @@ def test_real_server_routes(host, inventory, director, services):
         real_server = other_host(host, name)
         variables = real_server.ansible.get_variables()
         served = [s for s in services if name in [rs["host"] for rs in s["real_servers"]]]
-        nat_families = set(family(s) for s in served if s.get("forwarding_method", "dr") == "nat")
+        nat_families = set(family(s) for s in served if "nat" in methods_of(s, name))
         for key, lab_gateway in (("ipv4", "lab_default_gateway"), ("ipv6", "lab_default_gateway6")):
             default = re.search(r"default via (\S+)", real_server.check_output("ip -%s route show default" % key[-1]))
             if key in nat_families:
@@ -389,7 +408,7 @@ def test_real_server_routes(host, inventory, director, services):
             elif variables.get(lab_gateway):
                 # DR, TUN and FULLNAT leave the real server's own gateway alone.
                 assert default and default.group(1) == variables[lab_gateway], (name, key)
-        if any(s.get("forwarding_method") == "tun" and family(s) == "ipv4" for s in served):
+        if any("tun" in methods_of(s, name) and family(s) == "ipv4" for s in served):
             assert real_server.sysctl("net.ipv4.conf.tunl0.rp_filter") in (0, 2)
             assert real_server.sysctl("net.ipv4.conf.all.rp_filter") in (0, 2)
 
