@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
 # Runs inside the bench VM (as root): the VIP, a client network namespace and an echo server,
-# so a long-lived TCP connection can go client -> VIP -> IPVS (DR, local real server) -> echo.
+# so a long-lived TCP connection can go client -> VIP -> IPVS (DR, local real server) -> echo;
+# and kprobes on IPVS's entry points for changes, so every step's kernel operations are counted
+# the same way, whoever sends them.
 set -euo pipefail
 vip=$1
 modprobe ip_vs
+# Every change to the table enters the kernel through one of two functions: generic netlink
+# (ipvsadm and keepalived here) or the older setsockopt interface. The sync daemon has its own
+# netlink command. ip_vs exports none of them, so they are checked in kallsyms first.
+tracing=/sys/kernel/tracing
+mountpoint -q "$tracing" || mount -t tracefs tracefs "$tracing"
+for symbol in ip_vs_genl_set_cmd do_ip_vs_set_ctl ip_vs_genl_set_daemon; do
+  if ! grep -q " $symbol\b" /proc/kallsyms; then
+    echo "this kernel has no $symbol to count IPVS operations with" >&2
+    exit 1
+  fi
+  grep -q "^p:lvsbench/$symbol " "$tracing/kprobe_events" || echo "p:lvsbench/$symbol $symbol" >> "$tracing/kprobe_events"
+done
+# Counting needs the probes enabled, not the trace: the hit count grows before the ring buffer
+# is looked at.
+echo 0 > "$tracing/tracing_on"
+echo 1 > "$tracing/events/lvsbench/enable"
+install -m 0755 /dev/stdin /usr/local/bin/bench-ipvs-ops <<'SH'
+#!/bin/sh
+# Prints the table operations and the sync daemon operations the kernel has received so far.
+exec awk '$1 == "ip_vs_genl_set_cmd" || $1 == "do_ip_vs_set_ctl" { table += $2 }
+          $1 == "ip_vs_genl_set_daemon" { daemon += $2 }
+          END { print table + 0, daemon + 0 }' /sys/kernel/tracing/kprobe_profile
+SH
 # The lab image caches the bytecode of zip-imported modules (docs/lab.md); the bench measures
 # a stock host, where every task compiles Ansible's module_utils afresh.
 rm -f /usr/lib/python3/dist-packages/lvs-lab-zipimport-cache.pth
