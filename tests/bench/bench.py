@@ -174,7 +174,7 @@ def keepalived(lab, count, log, repeat):
                                extra_vars={"bench_keepalived_conf": keepalived_conf(changed)})[0]
         extra["ka_render_s"].append(seconds)
     helper = "BENCH_TIMEOUT=%d python3 /run/bench-keepalived.py" % (600 + count // 20)
-    lab.vm("ipvsadm -C; install -m 0640 %s %s" % (keepalived_conf(False), CONF))
+    lab.vm("bench-fresh-ipvs; install -m 0640 %s %s" % (keepalived_conf(False), CONF))
     start = json.loads(lab.vm(helper + " start %d" % count))
     extra["ka_start"] = start
     # keepalived adds in its own order: the same rules, listed perhaps in another order.
@@ -222,7 +222,7 @@ def restore_floor(lab, count, log, repeat):
     lines = rules.restore_lines(count)
     lab.vm("cat > /run/bench.rules", stdin=lines)
     for dummy in range(repeat):
-        output = lab.vm("ipvsadm -C; o=$(bench-ipvs-ops); s=$(date +%s%N); ipvsadm-restore < /run/bench.rules; e=$(date +%s%N);"
+        output = lab.vm("bench-fresh-ipvs; o=$(bench-ipvs-ops); s=$(date +%s%N); ipvsadm-restore < /run/bench.rules; e=$(date +%s%N);"
                         " echo $(( (e - s) / 1000000 )) $o $(bench-ipvs-ops)").split()
         extra["restore_samples_s"].append(int(output[0]) / 1000.0)
         ops = int(output[3]) - int(output[1])
@@ -243,7 +243,7 @@ def converge(lab, count, log, repeat):
     extra = {"converge_samples_s": []}
     expected = rules.restore_lines(count)
     for dummy in range(repeat):
-        lab.vm("ipvsadm -C; rm -f %s" % MEMO_PATH)
+        lab.vm("bench-fresh-ipvs; rm -f %s" % MEMO_PATH)
         before = lab.kernel_ops()
         seconds, dummy, output = lab.playbook(lab.converge, count)
         extra["converge_kernel_ops"] = lab.kernel_ops() - before
@@ -252,7 +252,7 @@ def converge(lab, count, log, repeat):
             raise BenchError("N=%d: the converged table differs from the one ipvsadm-restore loads" % count)
     extra["converge_ops"] = operations(output)[0]
     extra["converge_controller_rss_kib"] = lab.controller_rss_kib
-    lab.vm("ipvsadm -C; rm -f %s /run/bench-module.log" % MEMO_PATH)
+    lab.vm("bench-fresh-ipvs; rm -f %s /run/bench-module.log" % MEMO_PATH)
     extra["converge_measured_s"] = lab.playbook(lab.converge, count, measured_python=True)[0]
     extra["converge_module"] = lab.module_runs()
     log("N=%d (b) converge %.2f s%s, %d operations (%d counted by the kernel); module in the VM (s, KiB) %s in a further run of %.2f s through bench-python"
@@ -487,6 +487,8 @@ def main():
     print(table(rows))
     for line in goals(rows, details, median(floor)):
         log(line)
+    for warning in lab.vm("cat /run/bench-warnings 2>/dev/null", check=False).splitlines():
+        log("WARNING: " + warning)
     log("wall time of the measurements: %.0f s" % (time.monotonic() - started))
     lost = ["N=%d %s" % (detail["rules"], step) for detail in details
             for step, fate in (("(d)", detail["connection"]), ("keepalived reload", detail["ka_connection"])) if fate != "survived"]
