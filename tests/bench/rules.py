@@ -9,6 +9,8 @@ N counts real-server rules: N / 4 TCP services on one VIP, each with 4 real serv
 The first service is the one a long-lived connection goes through: its first real server
 is the lab VM itself (local delivery, so the connection really is served), the other three
 have weight 0 so no connection is ever scheduled to an address that does not exist.
+For keepalived each service also carries a health check of type none: nobody answers on the
+other real servers, and without a checker keepalived keeps every real server in the table.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +30,8 @@ SCHEDULER = "wrr"
 # The one weight step (d) changes: a real server beside the one the connection uses.
 CHANGED_REAL_SERVER = (OTHER_REAL_SERVERS[0], CONNECTION_PORT)
 CHANGED_WEIGHT = 3
+# keepalived's options of each service when keepalived owns the table: no checker.
+KEEPALIVED_OPTIONS = {"health_check": {"type": "none"}}
 
 
 def service_ports(rules):
@@ -47,16 +51,19 @@ def real_servers(port, weight_changed=False):
     return servers
 
 
-def virtual_services(rules, weight_changed=False):
-    """The table as the director role's lvs_virtual_services."""
-    return [
-        {
+def virtual_services(rules, weight_changed=False, keepalived=False):
+    """The table as the director role's lvs_virtual_services (keepalived: with KEEPALIVED_OPTIONS)."""
+    services = []
+    for port in service_ports(rules):
+        service = {
             "name": "bench-%d" % port, "vip": VIP, "port": port, "protocol": "tcp",
             "scheduler": SCHEDULER, "forwarding_method": "dr",
             "real_servers": [{"host": address, "weight": weight} for address, weight in real_servers(port, weight_changed)],
         }
-        for port in service_ports(rules)
-    ]
+        if keepalived:
+            service["keepalived"] = KEEPALIVED_OPTIONS
+        services.append(service)
+    return services
 
 
 def restore_lines(rules):
@@ -69,6 +76,6 @@ def restore_lines(rules):
     return "".join(line + "\n" for line in lines)
 
 
-def write_vars(path, rules, weight_changed=False):
+def write_vars(path, rules, weight_changed=False, keepalived=False):
     with open(path, "w") as handle:
-        json.dump({"lvs_virtual_services": virtual_services(rules, weight_changed)}, handle)
+        json.dump({"lvs_virtual_services": virtual_services(rules, weight_changed, keepalived)}, handle)

@@ -1,9 +1,60 @@
 #!/usr/bin/env bash
 # Runs inside the bench VM (as root): the VIP, a client network namespace and an echo server,
-# so a long-lived TCP connection can go client -> VIP -> IPVS (DR, local real server) -> echo.
+# so a long-lived TCP connection can go client -> VIP -> IPVS (DR, local real server) -> echo;
+# and kprobes on IPVS's entry points for changes, so every step's kernel operations are counted
+# the same way, whoever sends them.
 set -euo pipefail
 vip=$1
+# Every change to the table enters the kernel through one of two functions: generic netlink
+# (ipvsadm and keepalived here) or the older setsockopt interface. The sync daemon has its own
+# netlink command. ip_vs exports none of them, so they are checked in kallsyms first.
+#
+# A step that starts from empty starts, as on a booted host, from a freshly loaded ip_vs: a
+# flush leaves the real servers it removed in IPVS's trash for minutes, and every real server
+# added meanwhile searches the whole trash, so adding N rules right after N were removed costs
+# N x N comparisons (at 50 000 rules minutes on this guest). bench-fresh-ipvs empties the table,
+# reloads ip_vs and sets the probes anew; where ip_vs cannot be unloaded it says so in
+# /run/bench-warnings and keeps the flushed table.
+install -m 0755 /dev/stdin /usr/local/bin/bench-fresh-ipvs <<'SH'
+#!/bin/bash
+set -euo pipefail
+tracing=/sys/kernel/tracing
+symbols="ip_vs_genl_set_cmd do_ip_vs_set_ctl ip_vs_genl_set_daemon"
+mountpoint -q "$tracing" || mount -t tracefs tracefs "$tracing"
+ipvsadm -C
+if [ -d "$tracing/events/lvsbench" ]; then
+  echo 0 > "$tracing/events/lvsbench/enable"
+  for symbol in $symbols; do
+    echo "-:lvsbench/$symbol" >> "$tracing/kprobe_events"
+  done
+fi
+modules=$(lsmod | awk '$1 ~ /^ip_vs_/ { print $1 }')
+# shellcheck disable=SC2086 # one argument per module
+if ! error=$(modprobe -r $modules ip_vs 2>&1); then
+  echo "ip_vs stayed loaded, steps from empty may search IPVS's trash: $error" >> /run/bench-warnings
+fi
 modprobe ip_vs
+for symbol in $symbols; do
+  if ! grep -q " $symbol\b" /proc/kallsyms; then
+    echo "this kernel has no $symbol to count IPVS operations with" >&2
+    exit 1
+  fi
+  echo "p:lvsbench/$symbol $symbol" >> "$tracing/kprobe_events"
+done
+# Counting needs the probes enabled, not the trace: the hit count grows before the ring buffer
+# is looked at.
+echo 0 > "$tracing/tracing_on"
+echo 1 > "$tracing/events/lvsbench/enable"
+SH
+bench-fresh-ipvs
+install -m 0755 /dev/stdin /usr/local/bin/bench-ipvs-ops <<'SH'
+#!/bin/sh
+# Prints the table operations and the sync daemon operations the kernel has received since
+# bench-fresh-ipvs last set the probes.
+exec awk '$1 == "ip_vs_genl_set_cmd" || $1 == "do_ip_vs_set_ctl" { table += $2 }
+          $1 == "ip_vs_genl_set_daemon" { daemon += $2 }
+          END { print table + 0, daemon + 0 }' /sys/kernel/tracing/kprobe_profile
+SH
 # The lab image caches the bytecode of zip-imported modules (docs/lab.md); the bench measures
 # a stock host, where every task compiles Ansible's module_utils afresh.
 rm -f /usr/lib/python3/dist-packages/lvs-lab-zipimport-cache.pth
