@@ -30,7 +30,8 @@ options:
   interface:
     description:
       - The interface that holds the VIP (C(lo) on a DR real server, C(tunl0) on a TUN real server).
-      - It must exist; C(tunl0) appears once M(lvs.topology.vip_address) has loaded C(ipip).
+      - It must exist; C(tunl0) appears once M(lvs.topology.vip_address) has loaded C(ipip). In check
+        mode a missing C(tunl0) is not an error: the module reports the settings it would make.
       - "An interface name is 1 to 15 characters (the kernel's IFNAMSIZ): letters, digits and C(. _ - @),
         starting with a letter, a digit or C(_); anything else is refused before anything is read or written."
     type: str
@@ -257,13 +258,16 @@ def main():
     # Held from before the first read of the host until the process exits after exit_json:
     # the sysctl.d file is read, merged and rewritten whole, so two runs must not interleave.
     lock = hold_host_lock(module)
-    if params["state"] == "present" and not interface_exists(interface):
+    # In a first deploy's check run vip_address has not created tunl0 yet (it only reported that
+    # it would): report the settings this run would make instead of failing the check.
+    tunnel_to_come = interface == "tunl0" and module.check_mode
+    if params["state"] == "present" and not interface_exists(interface) and not tunnel_to_come:
         hint = " (tunl0 appears once lvs.topology.vip_address has put the VIP on it)" if interface == "tunl0" else ""
         module.fail_json(msg="Interface %s does not exist on this host%s; existing interfaces: %s."
                          % (interface, hint, ", ".join(existing_interfaces())))
     conf_file = _sysctl.conf_path(CONF_PURPOSE)
     plan = present_plan(params, conf_file) if params["state"] == "present" else absent_plan(params, conf_file)
-    result = _sysctl.apply_sysctl_plan(module, plan)
+    result = _sysctl.apply_sysctl_plan(module, plan, allow_missing=tunnel_to_come)
     if not module._diff:
         result.pop("diff")
     result.update(lock.returned())

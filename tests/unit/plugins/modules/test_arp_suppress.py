@@ -101,6 +101,18 @@ def test_unknown_interface_is_refused_with_the_existing_ones(proc):
     assert proc.conf("arp") is None
 
 
+def test_check_mode_reports_the_settings_for_a_tunl0_still_to_come(proc):
+    """A first deploy's check run: vip_address has only reported that it would create tunl0."""
+    result = run_module(arp_suppress.main, {"interface": "tunl0", "rp_filter": 0}, check_mode=True)
+    assert result["changed"]
+    assert "net.ipv4.conf.tunl0.arp_ignore" in result["runtime_changed"]
+    assert proc.get("net.ipv4.conf.all.arp_ignore") == "0"
+    assert proc.conf("arp") is None
+    # Any other missing interface is still refused in check mode.
+    with pytest.raises(ModuleFail):
+        run_module(arp_suppress.main, {"interface": "eth9"}, check_mode=True)
+
+
 def test_reserved_arp_ignore_value_is_refused(proc):
     with pytest.raises(ModuleFail) as failure:
         run_module(arp_suppress.main, {"arp_ignore": 5})
