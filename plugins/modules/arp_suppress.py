@@ -31,7 +31,7 @@ options:
     description:
       - The interface that holds the VIP (C(lo) on a DR real server, C(tunl0) on a TUN real server).
       - It must exist; C(tunl0) appears once M(lvs.topology.vip_address) has loaded C(ipip). In check
-        mode a missing C(tunl0) is not an error: the module reports the settings it would make.
+        mode a missing C(tunl0) is no error, and the module reports the settings it would make.
       - "An interface name is 1 to 15 characters (the kernel's IFNAMSIZ): letters, digits and C(. _ - @),
         starting with a letter, a digit or C(_); anything else is refused before anything is read or written."
     type: str

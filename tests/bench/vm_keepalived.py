@@ -43,7 +43,7 @@ def journal(started):
     """keepalived's last log lines since the monotonic time started."""
     since = time.time() - (time.monotonic() - started) - 1
     return subprocess.run(["journalctl", "-u", UNIT, "--since", "@%d" % since, "--no-pager", "-n", "30"],
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, check=False).stdout
 
 
 def real_servers_in_kernel():
