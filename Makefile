@@ -58,7 +58,7 @@ test: setup
 lint: venv collection-link
 	yamllint -s .
 	ansible-lint
-	$(PY) -m py_compile lab/*.py scripts/*.py
+	$(PY) -m py_compile lab/*.py lab/lvs_lab/*.py scripts/*.py
 	scripts/lint-jenkinsfile.sh
 
 sanity: venv

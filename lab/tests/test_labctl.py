@@ -14,7 +14,15 @@ __metaclass__ = type
 
 LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, LAB_DIR)
-import labctl  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab import boot, paths  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.identity import identity_files, write_identity_archive  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.image import apt_mirror  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.instance import SSH_CONNECT_TIMEOUT, Instance, cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.inventory import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.qemu import qemu_argv  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.report import LabError  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.ssh_wait import BootStuck  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.topology import load_topology  # noqa: E402  pylint: disable=wrong-import-position
 
 SHIPPED_TOPOLOGIES = sorted(os.path.basename(name)[:-4] for name in os.listdir(os.path.join(LAB_DIR, 'topologies')) if name.endswith('.yml'))
 
@@ -29,14 +37,14 @@ def write_topology(tmp_path, host_nic, segment_prefix='192.0.2.0/25', extra_host
 
 @pytest.mark.parametrize('name', SHIPPED_TOPOLOGIES)
 def test_shipped_topologies_are_valid(name):
-    topology = labctl.load_topology(name)
+    topology = load_topology(name)
     assert topology['hosts']
     for host in topology['hosts']:
         assert [nic['name'] for nic in host['nics']] == ['eth%d' % i for i in range(len(host['nics']))]
 
 
 def test_dr_has_the_course_notes_hosts():
-    topology = labctl.load_topology('dr')
+    topology = load_topology('dr')
     roles = {host['name']: host['role'] for host in topology['hosts']}
     assert roles == {'client': 'client', 'router': 'router', 'lvs': 'director', 'rs1': 'real_server', 'rs2': 'real_server'}
     router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
@@ -44,7 +52,7 @@ def test_dr_has_the_course_notes_hosts():
 
 
 def test_nat_real_servers_serve_8080_and_use_the_dip():
-    topology = labctl.load_topology('nat')
+    topology = load_topology('nat')
     for host in topology['hosts']:
         if host['role'] == 'real_server':
             assert host['web_ports'] == [80, 8080]
@@ -53,38 +61,38 @@ def test_nat_real_servers_serve_8080_and_use_the_dip():
 
 @pytest.mark.parametrize('address', ['10.0.0.5/25', '192.168.1.10/24', '172.16.0.1/16', '8.8.8.8/32'])
 def test_non_documentation_ipv4_is_refused(tmp_path, address):
-    with pytest.raises(labctl.LabError, match='outside the lab address ranges'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': address}, segment_prefix='192.0.2.0/25'))
+    with pytest.raises(LabError, match='outside the lab address ranges'):
+        load_topology(write_topology(tmp_path, {'ipv4': address}, segment_prefix='192.0.2.0/25'))
 
 
 def test_non_documentation_ipv6_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match=r'web01 eth0 ipv6: fd00::5/64 is outside'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25', 'ipv6': 'fd00::5/64'}))
+    with pytest.raises(LabError, match=r'web01 eth0 ipv6: fd00::5/64 is outside'):
+        load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25', 'ipv6': 'fd00::5/64'}))
 
 
 def test_private_segment_prefix_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match='segment lan ipv4: 10.0.0.0/24 is outside'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '10.0.0.5/24'}, segment_prefix='10.0.0.0/24'))
+    with pytest.raises(LabError, match='segment lan ipv4: 10.0.0.0/24 is outside'):
+        load_topology(write_topology(tmp_path, {'ipv4': '10.0.0.5/24'}, segment_prefix='10.0.0.0/24'))
 
 
 def test_management_range_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match='192.0.2.248/29, kept for the management NIC'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.253/29'}, segment_prefix='192.0.2.248/29'))
+    with pytest.raises(LabError, match='192.0.2.248/29, kept for the management NIC'):
+        load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.253/29'}, segment_prefix='192.0.2.248/29'))
 
 
 def test_address_outside_its_segment_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match='not inside segment lan'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '198.51.100.5/25'}))
+    with pytest.raises(LabError, match='not inside segment lan'):
+        load_topology(write_topology(tmp_path, {'ipv4': '198.51.100.5/25'}))
 
 
 def test_gateway_not_on_link_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match='gateway4 198.51.100.1 is not on any'):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'gateway4': '198.51.100.1'}))
+    with pytest.raises(LabError, match='gateway4 198.51.100.1 is not on any'):
+        load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'gateway4': '198.51.100.1'}))
 
 
 def test_unknown_role_is_refused(tmp_path):
-    with pytest.raises(labctl.LabError, match="role 'balancer' is not one of"):
-        labctl.load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'role': 'balancer'}))
+    with pytest.raises(LabError, match="role 'balancer' is not one of"):
+        load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'role': 'balancer'}))
 
 
 def test_required_topologies_are_shipped():
@@ -92,8 +100,8 @@ def test_required_topologies_are_shipped():
 
 
 def test_unknown_topology_lists_the_known_ones():
-    with pytest.raises(labctl.LabError, match=r"unknown topology 'nope': expected one of dr, .*single"):
-        labctl.load_topology('nope')
+    with pytest.raises(LabError, match=r"unknown topology 'nope': expected one of dr, .*single"):
+        load_topology('nope')
 
 
 def test_mirror_from_deb822_sources(tmp_path):
@@ -101,27 +109,27 @@ def test_mirror_from_deb822_sources(tmp_path):
     (tmp_path / 'sources.list.d' / 'debian.sources').write_text(
         'Types: deb\n# a comment\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n\n'
         'Types: deb deb-src\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n')
-    assert labctl.apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
+    assert apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
 
 
 def test_mirror_from_one_line_sources_list(tmp_path):
     (tmp_path / 'sources.list').write_text(
         '# comment\ndeb http://security.example/debian-security bookworm-security main\n'
         'deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main\n')
-    assert labctl.apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
+    assert apt_mirror(str(tmp_path)) == 'http://mirror.example/debian'
 
 
 def test_no_mirror_is_a_clear_error(tmp_path):
-    with pytest.raises(labctl.LabError, match='set LVS_LAB_MIRROR'):
-        labctl.apt_mirror(str(tmp_path))
+    with pytest.raises(LabError, match='set LVS_LAB_MIRROR'):
+        apt_mirror(str(tmp_path))
 
 
 @pytest.fixture
 def dr_instance(tmp_path, monkeypatch):
-    monkeypatch.setattr(labctl, 'STATE_ROOT', str(tmp_path))
-    instance = labctl.Instance('lab-test')
+    monkeypatch.setattr(paths, 'STATE_ROOT', str(tmp_path))
+    instance = Instance('lab-test')
     os.makedirs(instance.dir)
-    topology = labctl.load_topology('dr')
+    topology = load_topology('dr')
     state = {'ports': {host['name']: 40000 + host['index'] for host in topology['hosts']},
              'image': '/images/x', 'accel': 'tcg', 'key': instance.key}
     return instance, topology, state
@@ -130,7 +138,7 @@ def dr_instance(tmp_path, monkeypatch):
 def test_inventory_groups_and_host_vars(dr_instance):
     instance, topology, state = dr_instance
     topology['inventory_vars'] = {'lvs_virtual_services': [{'address': '192.0.2.100'}]}
-    labctl.write_inventory(instance, topology, state)
+    write_inventory(instance, topology, state)
     with open(instance.inventory) as handle:
         inventory = yaml.safe_load(handle)['all']
     assert inventory['vars'] == {'lvs_virtual_services': [{'address': '192.0.2.100'}]}
@@ -142,7 +150,7 @@ def test_inventory_groups_and_host_vars(dr_instance):
     assert os.path.isabs(rs1['ansible_ssh_private_key_file'])
     assert 'IdentitiesOnly=yes' in rs1['ansible_ssh_common_args'] and 'StrictHostKeyChecking=no' in rs1['ansible_ssh_common_args']
     assert rs1['ansible_ssh_use_tty'] is False, 'raw reads in the tests need stdout without stderr and CRs'
-    assert rs1['ansible_timeout'] == labctl.SSH_CONNECT_TIMEOUT == 60
+    assert rs1['ansible_timeout'] == SSH_CONNECT_TIMEOUT == 60
     assert rs1['lab_role'] == 'real_server' and rs1['lab_default_gateway'] == '192.0.2.1'
     assert rs1['lab_nics'] == [{'name': 'eth0', 'segment': 'lan', 'mac': '52:54:00:4c:04:01',
                                 'ipv4': '192.0.2.11/25', 'ipv6': '2001:db8:0:2::11/64'}]
@@ -152,7 +160,7 @@ def test_inventory_groups_and_host_vars(dr_instance):
 def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
     instance, topology, state = dr_instance
     router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
-    argv = labctl.qemu_argv(instance, state, router)
+    argv = qemu_argv(instance, state, router)
     netdevs = [argv[i + 1] for i, arg in enumerate(argv) if arg == '-netdev']
     assert [n.split(',')[0] for n in netdevs] == ['vde', 'vde', 'user']
     assert 'restrict=on' in netdevs[2] and 'hostfwd=tcp:127.0.0.1:40001-192.0.2.252:22' in netdevs[2]
@@ -166,7 +174,7 @@ def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
 def test_identity_of_a_dr_real_server(dr_instance):
     instance, topology, state = dr_instance
     rs1 = [host for host in topology['hosts'] if host['name'] == 'rs1'][0]
-    files = labctl.identity_files(topology, rs1, 'ssh-ed25519 AAAA lab\n')
+    files = identity_files(topology, rs1, 'ssh-ed25519 AAAA lab\n')
     assert files['/etc/hostname'] == (0o644, 'rs1\n')
     assert files['/root/.ssh/authorized_keys'] == (0o600, 'ssh-ed25519 AAAA lab\n')
     assert '192.0.2.12\trs2' in files['/etc/hosts'][1] and '203.0.113.10\tclient' in files['/etc/hosts'][1]
@@ -184,7 +192,7 @@ def test_identity_of_a_dr_real_server(dr_instance):
 def test_router_forwards_and_serves_no_page(dr_instance):
     instance, topology, state = dr_instance
     router = [host for host in topology['hosts'] if host['name'] == 'router'][0]
-    files = labctl.identity_files(topology, router, 'key')
+    files = identity_files(topology, router, 'key')
     assert 'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1' in files['/run/lvs-lab/sysctl.conf'][1]
     assert '/etc/nginx/conf.d/lvs-lab.conf' not in files
     assert 'Gateway=' not in files['/run/systemd/network/10-lvs-lab-eth1.network'][1]
@@ -197,15 +205,15 @@ def test_extra_routes_go_on_the_nic_of_their_next_hop(tmp_path):
         'hosts': {'lvs': {'role': 'director', 'nics': [{'segment': 'a', 'ipv4': '192.0.2.10/26'},
                                                        {'segment': 'b', 'ipv4': '198.51.100.10/26'}],
                           'gateway4': '192.0.2.1', 'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.1'}]}}}))
-    topology = labctl.load_topology(str(path))
-    files = labctl.identity_files(topology, topology['hosts'][0], 'key')
+    topology = load_topology(str(path))
+    files = identity_files(topology, topology['hosts'][0], 'key')
     assert 'Gateway=192.0.2.1' in files['/run/systemd/network/10-lvs-lab-eth0.network'][1]
     assert '[Route]\nDestination=203.0.113.0/24\nGateway=198.51.100.1' in files['/run/systemd/network/10-lvs-lab-eth1.network'][1]
 
 
 def test_identity_archive_is_root_owned_with_modes(tmp_path):
     path = str(tmp_path / 'identity.tar')
-    labctl.write_identity_archive(path, {'/root/.ssh/authorized_keys': (0o600, 'key\n'), '/etc/hostname': (0o644, 'rs1\n')})
+    write_identity_archive(path, {'/root/.ssh/authorized_keys': (0o600, 'key\n'), '/etc/hostname': (0o644, 'rs1\n')})
     with tarfile.open(path) as archive:
         members = {member.name: member for member in archive.getmembers()}
         assert members['root/.ssh'].isdir() and members['root/.ssh'].mode == 0o700
@@ -215,11 +223,11 @@ def test_identity_archive_is_root_owned_with_modes(tmp_path):
 
 
 def test_boot_slots_are_shared_and_released(tmp_path, monkeypatch):
-    monkeypatch.setattr(labctl, 'STATE_ROOT', str(tmp_path))
-    monkeypatch.setattr(labctl, 'BOOT_SLOTS', 2)
-    first, second = labctl.acquire_boot_slot(), labctl.acquire_boot_slot()
+    monkeypatch.setattr(paths, 'STATE_ROOT', str(tmp_path))
+    monkeypatch.setattr(boot, 'BOOT_SLOTS', 2)
+    first, second = boot.acquire_boot_slot(), boot.acquire_boot_slot()
     assert first.name != second.name
-    waiter = threading.Thread(target=lambda: labctl.acquire_boot_slot().close())
+    waiter = threading.Thread(target=lambda: boot.acquire_boot_slot().close())
     waiter.start()
     waiter.join(1.5)
     assert waiter.is_alive(), 'a third boot must wait while both slots are held'
@@ -230,9 +238,9 @@ def test_boot_slots_are_shared_and_released(tmp_path, monkeypatch):
 
 
 def test_cpu_seconds_counts_this_process():
-    before = labctl.cpu_seconds(os.getpid())
+    before = cpu_seconds(os.getpid())
     sum(range(3 * 10 ** 6))
-    assert labctl.cpu_seconds(os.getpid()) > before
+    assert cpu_seconds(os.getpid()) > before
 
 
 def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypatch):
@@ -240,7 +248,7 @@ def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypat
     host = topology['hosts'][0]
     calls = []
     running = {}
-    monkeypatch.setattr(labctl, 'STATE_ROOT', os.path.dirname(instance.dir))
+    monkeypatch.setattr(paths, 'STATE_ROOT', os.path.dirname(instance.dir))
     monkeypatch.setattr(instance, 'vm_pid', lambda name: running.get(name))
 
     def start_vm(instance_, state_, host_):
@@ -250,15 +258,15 @@ def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypat
     def wait_for_ssh(instance_, state_, host_, deadline, stuck_after=None):
         calls.append('wait (may be cut off)' if stuck_after else 'wait')
         if stuck_after:
-            raise labctl.BootStuck('VM %s has not answered SSH in 450 s (181 s of CPU)' % host_['name'])
+            raise BootStuck('VM %s has not answered SSH in 450 s (181 s of CPU)' % host_['name'])
         return 12.5
 
     def stop_pid(pid, grace=10.0):
         calls.append('stop %d' % pid)
         running.clear()
 
-    monkeypatch.setattr(labctl, 'start_vm', start_vm)
-    monkeypatch.setattr(labctl, 'wait_for_ssh', wait_for_ssh)
-    monkeypatch.setattr(labctl, 'stop_pid', stop_pid)
-    assert labctl.boot_host(instance, state, host) == 12.5
+    monkeypatch.setattr(boot, 'start_vm', start_vm)
+    monkeypatch.setattr(boot, 'wait_for_ssh', wait_for_ssh)
+    monkeypatch.setattr(boot, 'stop_pid', stop_pid)
+    assert boot.boot_host(instance, state, host) == 12.5
     assert calls == ['start', 'wait (may be cut off)', 'stop 4242', 'start', 'wait']
