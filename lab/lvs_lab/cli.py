@@ -199,6 +199,8 @@ def cmd_validate(args):
 
 def cmd_template(args):
     """Copy the Molecule scenario template into a new directory, never over a file that exists."""
+    if os.path.exists(args.directory) and not os.path.isdir(args.directory):
+        raise LabError('%s is a file; give the directory of a new Molecule scenario (molecule/<scenario>)' % args.directory)
     names = sorted(os.listdir(paths.TEMPLATE_DIR))
     taken = [name for name in names if os.path.lexists(os.path.join(args.directory, name))]
     if taken:

@@ -343,3 +343,6 @@ def test_template_writes_the_scenario_and_never_overwrites(tmp_path):
     again = run_lab(LAB_DIR, tmp_path, 'template', 'molecule/lab')
     assert again.returncode == 1 and 'molecule/lab already holds' in again.stderr
     assert (scenario / 'verify.yml').read_text() == '# mine\n' and not (scenario / 'create.yml').exists()
+    (tmp_path / 'a-file').write_text('')
+    on_a_file = run_lab(LAB_DIR, tmp_path, 'template', 'a-file')
+    assert on_a_file.returncode == 1 and 'a-file is a file' in on_a_file.stderr
