@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test: build the collection tarball, import it as Galaxy would, install it into an
 # empty collections path and use it from there only (FQCNs): ansible-doc for every module, then
-# a playbook; then the execution environment's build context from the same tarball.
+# a playbook; then the lab from the installed collection's lab/ into a venv of its own; then
+# the execution environment's build context from the same tarball.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -16,6 +17,17 @@ if [ "$shipped" != "-rwxr-xr-x scripts/pipeline.sh" ]; then
   echo "packaging: of scripts/, the tarball must hold scripts/pipeline.sh (executable) alone; it holds:" >&2
   echo "${shipped:-nothing}" >&2
   echo "packaging: add the developer tooling to galaxy.yml's build_ignore" >&2
+  exit 1
+fi
+# The lab ships as a Python project of its own (lab/pyproject.toml), with lab/labctl.py
+# executable, and without what pip install leaves in a tree.
+listing=$(tar -tvzf "$tarball" | awk '{ print $1, $NF }')
+for needed in '-rwxr-xr-x lab/labctl.py' ' lab/pyproject.toml' ' lab/lvs_lab/cli.py' '-rwxr-xr-x lab/image/build.sh' \
+              ' lab/topologies/dr.yml' ' lab/template/create.yml'; do
+  grep -qF -- "$needed" <<< "$listing" || { echo "packaging: the tarball lacks $needed" >&2; exit 1; }
+done
+if grep -E ' lab/(build/|[^/]*\.egg-info)' <<< "$listing" >&2; then
+  echo "packaging: the tarball holds what pip install lab/ left in the tree (above); galaxy.yml's build_ignore drops it" >&2
   exit 1
 fi
 
@@ -46,6 +58,36 @@ for module in $modules; do
 done
 echo "packaging: ansible-doc read $(echo "$modules" | wc -w) modules from the installed tarball"
 ansible-playbook -i localhost, -c local tests/packaging/installed_collection.yml
+
+# The lab, installed from the installed collection's lab/ into a venv of its own as a user
+# would (no checkout on any path): its command, a shipped topology and a user's own topology
+# file validated from a project directory (no VM boots), the same image recipe as the tree,
+# the version of the collection, and the Molecule template written into the project.
+start=$SECONDS
+lab_venv="$PWD/$work/lab-venv"
+.venv/bin/python -m venv "$lab_venv"
+"$lab_venv/bin/pip" install --quiet "$installed/lab"
+project="$work/project"
+mkdir -p "$project"
+cp lab/topologies/single.yml "$project/my-topology.yml"
+(cd "$project"
+ "$lab_venv/bin/lvs-lab" --help > /dev/null
+ "$lab_venv/bin/lvs-lab" validate dr > /dev/null
+ "$lab_venv/bin/lvs-lab" validate my-topology.yml | grep -q '^topology my-topology (.*/my-topology.yml): valid'
+ "$lab_venv/bin/lvs-lab" status | grep -qx 'no lab instance is up'
+ "$lab_venv/bin/lvs-lab" template molecule/lab > /dev/null)
+test "$("$lab_venv/bin/python" -c 'from lvs_lab import paths; print(paths.STATE_ROOT)')" = "$PWD/.lab" \
+  || { echo "packaging: outside a checkout the installed lab must keep its state in ./.lab" >&2; exit 1; }
+recipe_hash='from lvs_lab.image import recipe_hash; print(recipe_hash())'
+test "$("$lab_venv/bin/python" -c "$recipe_hash")" = "$(cd lab && ../.venv/bin/python -c "$recipe_hash")" \
+  || { echo "packaging: the installed lab's image recipe differs from lab/image (files or modes lost)" >&2; exit 1; }
+lab_version=$("$lab_venv/bin/python" -c 'from importlib.metadata import version; print(version("lvs-lab"))')
+collection_version=$(.venv/bin/python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+test "$lab_version" = "$collection_version" \
+  || { echo "packaging: lab/pyproject.toml's version $lab_version is not galaxy.yml's $collection_version" >&2; exit 1; }
+(cd "$project" && molecule syntax -s lab > molecule-syntax.log 2>&1) \
+  || { cat "$project/molecule-syntax.log" >&2; echo "packaging: the lab's Molecule template fails molecule syntax" >&2; exit 1; }
+echo "packaging: installed the lab from the installed collection, validated topologies, wrote and checked its Molecule template ($((SECONDS - start)) s)"
 
 # The execution environment (execution-environment.yml) installs the same tarball the same
 # way; check its definition points at what this script built, and that requirements.yml

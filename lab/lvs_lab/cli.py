@@ -6,7 +6,8 @@ guests booted from one Debian base image (Debian's kernel has ip_vs and ipip). E
 gets its identity (hostname, SSH key, addresses, routes, web ports) through QEMU fw_cfg and
 applies it at every boot, so a reboot brings the data centre's base configuration back.
 
-Subcommands: image, up, down, status, poweroff, start, ssh. Run with --help for details.
+Subcommands: image, up, down, status, poweroff, start, ssh, validate, template. Run with --help
+for details.
 Everything an instance owns (pids, sockets, overlays, consoles, keys, inventory) lives in
 .lab/<instance>/ so two instances of different names never collide.
 """
@@ -31,9 +32,11 @@ from .instance import Instance, is_zombie, cpu_seconds, free_port, read_pid, sto
 from .inventory import write_inventory
 from .qemu import VM_MEMORY_MIB, start_switch
 from .report import LabError, log
-from .topology import load_topology
+from .topology import load_topology, shipped_topologies
 
 __metaclass__ = type
+
+TOPOLOGY_HELP = 'a shipped topology (%s) or the path of a topology file' % ', '.join(shipped_topologies())
 
 
 def cmd_image(args):
@@ -186,12 +189,35 @@ def cmd_ssh(args):
     os.execvp('ssh', argv + args.command)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def cmd_validate(args):
+    topology = load_topology(args.topology)
+    log('topology %s (%s): valid; %d host(s) on %d segment(s)'
+        % (topology['name'], topology['path'], len(topology['hosts']), len(topology['segments'])))
+    for host in topology['hosts']:
+        log('  %-10s %-11s %s' % (host['name'], host['role'], ' '.join('%s:%s' % (nic['segment'], nic['ipv4']) for nic in host['nics'])))
+
+
+def cmd_template(args):
+    """Copy the Molecule scenario template into a new directory, never over a file that exists."""
+    if os.path.exists(args.directory) and not os.path.isdir(args.directory):
+        raise LabError('%s is a file; give the directory of a new Molecule scenario (molecule/<scenario>)' % args.directory)
+    names = sorted(os.listdir(paths.TEMPLATE_DIR))
+    taken = [name for name in names if os.path.lexists(os.path.join(args.directory, name))]
+    if taken:
+        raise LabError('%s already holds %s; pick a new scenario directory' % (args.directory, ', '.join(taken)))
+    os.makedirs(args.directory, exist_ok=True)
+    for name in names:
+        shutil.copyfile(os.path.join(paths.TEMPLATE_DIR, name), os.path.join(args.directory, name))
+    log('%s: Molecule scenario written (%s); see its molecule.yml to point it at your project'
+        % (args.directory, ', '.join(names)))
+
+
+def main(argv=None, prog=None):
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.partition('\n\n')[0])
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('image', help='build the base image unless the cached one matches the recipe').set_defaults(func=cmd_image)
     up = commands.add_parser('up', help='boot a topology (safe to run again)')
-    up.add_argument('topology', help='name of lab/topologies/<name>.yml or a path to a topology file')
+    up.add_argument('topology', help=TOPOLOGY_HELP)
     up.add_argument('--name', help='instance name (default: the topology name)')
     up.set_defaults(func=cmd_up)
     down = commands.add_parser('down', help='stop every VM and switch of an instance')
@@ -210,10 +236,16 @@ def main(argv=None):
     ssh.add_argument('host')
     ssh.add_argument('command', nargs=argparse.REMAINDER)
     ssh.set_defaults(func=cmd_ssh)
+    validate = commands.add_parser('validate', help='check a topology file without booting anything')
+    validate.add_argument('topology', help=TOPOLOGY_HELP)
+    validate.set_defaults(func=cmd_validate)
+    template = commands.add_parser('template', help='write the Molecule scenario template into a new directory (molecule/<scenario>)')
+    template.add_argument('directory')
+    template.set_defaults(func=cmd_template)
     args = parser.parse_args(argv)
     try:
         args.func(args)
     except LabError as error:
-        print('labctl: error: %s' % error, file=sys.stderr)
+        print('%s: error: %s' % (parser.prog, error), file=sys.stderr)
         return 1
     return 0

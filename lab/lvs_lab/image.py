@@ -53,7 +53,9 @@ def recipe_hash():
     """Hash of everything that shapes the base image: rebuilding is needed only when it changes."""
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(IMAGE_RECIPE_DIR):
-        dirs.sort()
+        # pip byte-compiles the rootfs's Python files when it installs the lab: the caches it
+        # writes are not part of the recipe, so an installed lab builds the same image.
+        dirs[:] = sorted(d for d in dirs if d != '__pycache__')
         for filename in sorted(files):
             path = os.path.join(root, filename)
             executable = b'x' if os.access(path, os.X_OK) else b'-'
@@ -74,7 +76,7 @@ def ensure_image(quiet_when_cached=False):
             log('image: %s is up to date (recipe %s)' % (target, os.path.basename(target)))
         return target
     if os.geteuid() != 0:
-        raise LabError('building the base image needs root (debootstrap, chroot); run `lab/labctl.py image` as root once')
+        raise LabError('building the base image needs root (debootstrap, chroot); run `%s image` as root once' % paths.COMMAND)
     for tool in ('debootstrap', 'mkfs.ext4', 'chroot'):
         if not shutil.which(tool):
             raise LabError('%s is not installed; the image build needs debootstrap and e2fsprogs' % tool)

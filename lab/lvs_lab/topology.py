@@ -47,15 +47,20 @@ def _check_allowed(where, value, parse):
     return parsed
 
 
+def shipped_topologies():
+    return sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(TOPOLOGY_DIR, '*.yml')))
+
+
 def load_topology(name_or_path):
-    """Read and validate a topology file; return it with defaults filled in."""
-    path = name_or_path if os.sep in name_or_path or name_or_path.endswith('.yml') else os.path.join(TOPOLOGY_DIR, name_or_path + '.yml')
+    """Read and validate a topology file (a shipped one by name, or any by path); return it with defaults filled in."""
+    is_path = os.sep in name_or_path or name_or_path.endswith(('.yml', '.yaml'))
+    path = name_or_path if is_path else os.path.join(TOPOLOGY_DIR, name_or_path + '.yml')
     if not os.path.isfile(path):
-        known = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(TOPOLOGY_DIR, '*.yml')))
-        raise LabError('unknown topology %r: expected one of %s or a path to a .yml file' % (name_or_path, ', '.join(known)))
+        raise LabError('unknown topology %r: expected one of %s or the path of a .yml file'
+                       % (name_or_path, ', '.join(shipped_topologies())))
     with open(path) as handle:
         data = yaml.safe_load(handle) or {}
-    name = os.path.basename(path)[:-4]
+    name = os.path.splitext(os.path.basename(path))[0]
     where = 'topology %s' % name
     if not isinstance(data.get('hosts'), dict) or not data['hosts']:
         raise LabError('%s: needs a non-empty "hosts" mapping' % where)

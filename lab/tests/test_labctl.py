@@ -3,6 +3,8 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import shutil
+import subprocess
 import sys
 import tarfile
 import threading
@@ -15,6 +17,7 @@ __metaclass__ = type
 LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, LAB_DIR)
 from lvs_lab import boot, paths  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab import image as image_module  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.identity import identity_files, write_identity_archive  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.image import apt_mirror  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.instance import SSH_CONNECT_TIMEOUT, Instance, cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
@@ -249,7 +252,7 @@ def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypat
     calls = []
     running = {}
     monkeypatch.setattr(paths, 'STATE_ROOT', os.path.dirname(instance.dir))
-    monkeypatch.setattr(instance, 'vm_pid', lambda name: running.get(name))
+    monkeypatch.setattr(instance, 'vm_pid', running.get)
 
     def start_vm(instance_, state_, host_):
         calls.append('start')
@@ -270,3 +273,76 @@ def test_a_stuck_boot_is_powered_off_and_booted_once_more(dr_instance, monkeypat
     monkeypatch.setattr(boot, 'stop_pid', stop_pid)
     assert boot.boot_host(instance, state, host) == 12.5
     assert calls == ['start', 'wait (may be cut off)', 'stop 4242', 'start', 'wait']
+
+
+def run_lab(lab_dir, cwd, *args, **environ):
+    env = dict(os.environ, PYTHONPATH=str(lab_dir), **environ)
+    return subprocess.run([sys.executable, '-m', 'lvs_lab'] + list(args), cwd=str(cwd), env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def state_root_seen(lab_dir, cwd, **environ):
+    env = dict(os.environ, PYTHONPATH=str(lab_dir), **environ)
+    if 'LVS_LAB_STATE_DIR' not in environ:
+        env.pop('LVS_LAB_STATE_DIR', None)
+    return subprocess.run([sys.executable, '-c', 'from lvs_lab import paths; print(paths.STATE_ROOT)'], cwd=str(cwd), env=env,
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_checkout_keeps_its_state_in_its_own_lab_dir(tmp_path):
+    assert state_root_seen(LAB_DIR, tmp_path) == os.path.join(os.path.dirname(LAB_DIR), '.lab')
+
+
+def test_elsewhere_the_state_is_in_the_current_directory(tmp_path):
+    # The collection as installed from its tarball: lab/ beside galaxy.yml, no Makefile.
+    unpacked = tmp_path / 'topology' / 'lab'
+    shutil.copytree(os.path.join(LAB_DIR, 'lvs_lab'), str(unpacked / 'lvs_lab'), ignore=shutil.ignore_patterns('__pycache__'))
+    (tmp_path / 'topology' / 'galaxy.yml').write_text('namespace: lvs\n')
+    project = tmp_path / 'project'
+    project.mkdir()
+    assert state_root_seen(unpacked, project) == str(project / '.lab')
+    assert state_root_seen(unpacked, project, LVS_LAB_STATE_DIR='/srv/lab') == '/srv/lab'
+
+
+def test_recipe_hash_ignores_python_caches(tmp_path, monkeypatch):
+    recipe = tmp_path / 'image'
+    (recipe / 'rootfs').mkdir(parents=True)
+    (recipe / 'rootfs' / 'helper.py').write_text('pass\n')
+    monkeypatch.setattr(image_module, 'IMAGE_RECIPE_DIR', str(recipe))
+    before = image_module.recipe_hash()
+    (recipe / 'rootfs' / '__pycache__').mkdir()
+    (recipe / 'rootfs' / '__pycache__' / 'helper.cpython-311.pyc').write_bytes(b'\0')
+    assert image_module.recipe_hash() == before
+    (recipe / 'rootfs' / 'helper.py').write_text('pass  # changed\n')
+    assert image_module.recipe_hash() != before
+
+
+def test_a_topology_path_may_end_in_yaml(tmp_path):
+    path = write_topology(tmp_path, {'ipv4': '192.0.2.5/25'})
+    renamed = tmp_path / 'my-site.yaml'
+    os.rename(path, str(renamed))
+    assert load_topology(str(renamed))['name'] == 'my-site'
+
+
+def test_validate_checks_a_topology_without_booting(tmp_path):
+    good = run_lab(LAB_DIR, tmp_path, 'validate', write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}))
+    assert good.returncode == 0 and 'topology case' in good.stdout and 'valid; 1 host(s) on 1 segment(s)' in good.stdout
+    bad = run_lab(LAB_DIR, tmp_path, 'validate', write_topology(tmp_path, {'ipv4': '10.0.0.5/25'}))
+    assert bad.returncode == 1 and 'lvs-lab: error: topology case host web01 eth0 ipv4: 10.0.0.5/25 is outside' in bad.stderr
+
+
+def test_template_writes_the_scenario_and_never_overwrites(tmp_path):
+    scenario = tmp_path / 'molecule' / 'lab'
+    written = run_lab(LAB_DIR, tmp_path, 'template', 'molecule/lab')
+    assert written.returncode == 0, written.stderr
+    assert sorted(os.listdir(str(scenario))) == sorted(os.listdir(os.path.join(LAB_DIR, 'template')))
+    with open(str(scenario / 'create.yml')) as copy, open(os.path.join(LAB_DIR, 'template', 'create.yml')) as original:
+        assert copy.read() == original.read()
+    (scenario / 'verify.yml').write_text('# mine\n')
+    os.unlink(str(scenario / 'create.yml'))
+    again = run_lab(LAB_DIR, tmp_path, 'template', 'molecule/lab')
+    assert again.returncode == 1 and 'molecule/lab already holds' in again.stderr
+    assert (scenario / 'verify.yml').read_text() == '# mine\n' and not (scenario / 'create.yml').exists()
+    (tmp_path / 'a-file').write_text('')
+    on_a_file = run_lab(LAB_DIR, tmp_path, 'template', 'a-file')
+    assert on_a_file.returncode == 1 and 'a-file is a file' in on_a_file.stderr
