@@ -18,7 +18,7 @@ shift
 pinned=$(grep -E '^ansible-core==' requirements.txt | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
 case $version in
   oldest) version=$(grep -E '^requires_ansible:' meta/runtime.yml | grep -oE '[0-9]+\.[0-9]+' | head -n 1) ;;
-  newest) version=$({ echo "$pinned"; ls requirements-ansible-core-*.txt | sed -E 's/.*-([0-9]+\.[0-9]+)\.txt$/\1/'; } | sort -V | tail -n 1) ;;
+  newest) version=$(printf '%s\n' "$pinned" requirements-ansible-core-*.txt | sed -E 's/^requirements-ansible-core-(.*)\.txt$/\1/' | sort -V | tail -n 1) ;;
   pinned) version=$pinned ;;
 esac
 [[ $version =~ ^[0-9]+\.[0-9]+$ ]] || { echo "core-env: $version is not a release (2.NN), oldest, newest or pinned" >&2; exit 2; }
