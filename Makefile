@@ -9,6 +9,8 @@ PY        := $(VENV)/bin/python
 TOPOLOGY  ?= dr
 LAB_NAME  ?= $(TOPOLOGY)
 SCENARIO  ?=
+# The ansible-core that drives `make molecule`: pinned, newest, oldest or 2.NN (scripts/core-env.sh).
+CORE      ?= pinned
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
@@ -20,7 +22,7 @@ export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 help:
 	@echo "make demo   - build what is needed, bring up the dr lab, deploy site.yml, show traffic"
 	@echo "make test   - lint, sanity, units (also on the oldest ansible-core), packaging, docs-check, module integration and Molecule scenarios"
-	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x"
+	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x [CORE=newest]"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
 	@echo "make matrix - sanity and units on every ansible-core release from requires_ansible on (make core-oldest: the oldest)"
 	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
@@ -75,12 +77,13 @@ integration: setup
 
 molecule: setup
 	@test -n "$(SCENARIO)" || { echo "usage: make molecule SCENARIO=<name>"; exit 2; }
-	molecule test -s $(SCENARIO)
+	scripts/core-env.sh $(CORE) molecule test -s $(SCENARIO)
 
 molecule-all: setup
 	LAB_TEST_KINDS=molecule scripts/lab-tests.sh
 
-# What make test runs of the lab: integration and every scenario, two lanes side by side.
+# What make test runs of the lab: integration and every scenario, two lanes side by side, one
+# scenario on the newest ansible-core pinned here (scripts/lab-tests.sh).
 lab-tests: setup
 	scripts/lab-tests.sh
 

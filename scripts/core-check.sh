@@ -5,31 +5,16 @@
 #                                  or in .venv when that is the pinned release (requirements.txt)
 #   scripts/core-check.sh oldest   the oldest release meta/runtime.yml admits (requires_ansible)
 #
-# Each half logs to .build/logs/core-2.NN-{sanity,units}.log; one result line, and the tail of
-# a failed half's log. Non-zero if either half failed.
+# scripts/core-env.sh picks the venv, and the Debian 13 root for a release the machine's Python
+# is too old for. Each half logs to .build/logs/core-2.NN-{sanity,units}.log; one result line,
+# and the tail of a failed half's log. Non-zero if either half failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-version=$1
-oldest=$(grep -E '^requires_ansible:' meta/runtime.yml | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-[ "$version" = oldest ] && version=$oldest
-pinned=$(grep -E '^ansible-core==' requirements.txt | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-
-if [ -f "requirements-ansible-core-$version.txt" ]; then
-  venv=.build/venvs/ansible-core-$version
-  scripts/setup-venv.sh "$venv" "requirements-ansible-core-$version.txt" > /dev/null || exit 1
-elif [ "$version" = "$pinned" ]; then
-  venv=.venv
-else
-  echo "core-check: no requirements-ansible-core-$version.txt, and $pinned is the pinned release" >&2
-  exit 2
+if [ "${1:-}" != --in-core-env ]; then
+  exec scripts/core-env.sh "${1:-}" scripts/core-check.sh --in-core-env
 fi
-# A venv answering with another release than its name (a stale pin) would test the wrong one.
-release=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
+venv=$CORE_ENV_VENV version=$CORE_ENV_VERSION release=$CORE_ENV_RELEASE
 python=$("$venv/bin/python" -c 'import platform; print(platform.python_version())')
-if [ "${release%.*}" != "$version" ]; then
-  echo "core-check: $venv has ansible-core $release, not $version" >&2
-  exit 1
-fi
 
 mkdir -p .build/logs
 failed=0

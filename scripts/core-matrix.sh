@@ -2,7 +2,7 @@
 # `make matrix`: the collection's sanity and unit tests (scripts/core-check.sh) on every minor
 # release of ansible-core from the oldest meta/runtime.yml admits to the newest pinned here
 # (requirements-ansible-core-2.NN.txt, and requirements.txt's own). A release that needs a
-# newer Python than the machine's runs in the Debian 13 root (scripts/debian13-root.sh).
+# newer Python than the machine's runs in the Debian 13 root (scripts/core-env.sh).
 # MATRIX_VERSIONS="2.16 2.20" runs only those. All run even after a failure; the summary goes
 # to .build/logs/matrix.summary as well; non-zero if any failed.
 set -uo pipefail
@@ -19,10 +19,6 @@ if [ "${versions[0]}" != "$oldest" ] && [ -z "${MATRIX_VERSIONS:-}" ]; then
   echo "matrix: meta/runtime.yml admits ansible-core $oldest, but nothing here pins it (requirements-ansible-core-$oldest.txt)" >&2
   exit 1
 fi
-# ansible-core 2.20 and later run on Python 3.12 or later only.
-needs_new_python() { [ "${1#*.}" -ge 20 ]; }
-new_python_here() { python3 -c 'import sys; sys.exit(sys.version_info < (3, 12))'; }
-
 mkdir -p .build/logs
 summary=.build/logs/matrix.summary
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -30,11 +26,7 @@ declare -A line
 failed=0
 for version in "${versions[@]}"; do
   echo "==== ansible-core $version"
-  command=(scripts/core-check.sh "$version")
-  if needs_new_python "$version" && ! new_python_here; then
-    command=(scripts/debian13-root.sh run "${command[@]}")
-  fi
-  "${command[@]}" 2>&1 | tee .build/logs/core-$version.out
+  scripts/core-check.sh "$version" 2>&1 | tee .build/logs/core-$version.out
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
   line[$version]=$(grep -E "^core $version: " .build/logs/core-$version.out || echo "core $version: FAILED before its tests (above)")
 done

@@ -16,9 +16,20 @@ repo=$PWD
 base=.build/debian13
 root=$repo/$base/root
 # python3-venv for the venvs, git for ansible-test and collection-tree.sh, ca-certificates
-# for the bundle mounted over its own.
-packages=python3,python3-venv,git,ca-certificates
+# for the bundle mounted over its own; for a Molecule scenario run in the root, what
+# lab/labctl.py starts (QEMU, qemu-img, vde_switch, ssh-keygen) and the ssh Ansible and
+# testinfra reach the guests with.
+packages=python3,python3-venv,git,ca-certificates,qemu-system-x86,qemu-utils,vde2,openssh-client
 stamp=$root/.lvs-topology-packages
+
+# debootstrap unmounts the target's /proc at its exit only as best it can (a build of this root
+# left it mounted): nothing may stay mounted in .build/, where `rm -rf` would descend into the
+# machine's /proc.
+unmount_below() {
+  findmnt -rn -o TARGET | awk -v dir="$1/" 'index($0, dir) == 1' | sort -r | while read -r mountpoint; do
+    umount -l "$mountpoint"
+  done
+}
 
 build() {
   if [ "$(cat "$stamp" 2>/dev/null)" = "$packages" ]; then
@@ -28,13 +39,16 @@ build() {
   local mirror start=$SECONDS
   mirror=$(.venv/bin/python -c 'import sys; sys.path.insert(0, "lab"); import labctl; print(labctl.apt_mirror())')
   echo "debian13-root: building $base/root (Debian 13 minbase, $packages) from $mirror ..."
+  unmount_below "$repo/$base"
   rm -rf "$base/root.new" "$root"
   mkdir -p "$base"
   if ! debootstrap --variant=minbase --include="$packages" trixie "$base/root.new" "$mirror" > "$base/build.log" 2>&1; then
+    unmount_below "$repo/$base"
     tail -n 25 "$base/build.log" >&2
     echo "debian13-root: debootstrap failed (whole log: $base/build.log)" >&2
     exit 1
   fi
+  unmount_below "$repo/$base"
   echo "$packages" > "$base/root.new/.lvs-topology-packages"
   mv "$base/root.new" "$root"
   echo "debian13-root: built in $((SECONDS - start)) s ($(du -sh "$root" | cut -f1))"

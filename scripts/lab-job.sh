@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# lab-job.sh JOB: run one lab-backed test job (`integration` or `molecule/<scenario>`) with its
-# output in .build/logs/<job>.log; print one result line, and the log's tail when it failed,
-# so jobs running side by side never interleave their output.
+# lab-job.sh JOB: run one lab-backed test job with its output in .build/logs/<job>.log; print one
+# result line, and the log's tail when it failed, so jobs running side by side never interleave
+# their output. JOB is `integration`, `molecule/<scenario>`, or `molecule/<scenario>@<release>`
+# to drive the scenario with another ansible-core than the pinned one (2.NN, oldest or newest:
+# scripts/core-env.sh, which runs a release that needs a newer Python in the Debian 13 root).
+# The result line names the ansible-core that ran the job.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # As make sets them, so a job run by hand tests this checkout, not some installed copy.
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.build/collections"
 job=$1
-log=.build/logs/${job//\//-}.log
+log=.build/logs/${job//[\/@]/-}.log
 digest=${log%.log}.digest
 mkdir -p .build/logs
 start=$SECONDS
 case $job in
   integration) command=(scripts/integration.sh) ;;
-  molecule/*) command=(molecule test -s "${job#molecule/}") ;;
+  molecule/*) scenario=${job%@*}; command=(molecule test -s "${scenario#molecule/}") ;;
   *) echo "lab-job: unknown job $job" >&2; exit 2 ;;
 esac
+release=pinned
+[[ $job == *@* ]] && release=${job#*@}
+command=(scripts/core-env.sh "$release" "${command[@]}")
 # Each log line starts with the seconds since the job started: where the time goes is in the
 # log of every run, CI's included.
 "${command[@]}" 2>&1 | while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start)) "$line"; done > "$log"
@@ -39,5 +45,7 @@ if [ "$result" = FAILED ]; then
   # lab that never booted) has none of those lines: its first error lines say why.
   [ -s "$digest" ] || grep -aE -A2 'ERROR|CRITICAL|Error|error:' <<< "$plain" | head -n 6 | cut -c1-300 > "$digest"
 fi
-printf '%-22s %-7s %5ss\n' "$job" "$result" "$elapsed" | tee -a .build/logs/lab-tests.summary
+# What drove the job, from the line scripts/core-env.sh logged: "ansible-core 2.NN.P on Python 3.X.Y".
+driver=$(sed -nE 's/^ *[0-9]+ core-env: (ansible-core .*) \(.*$/\1/p' "$log" | head -n 1)
+printf '%-24s %-7s %5ss  %s\n' "$job" "$result" "$elapsed" "${driver:-(ansible-core not reached)}" | tee -a .build/logs/lab-tests.summary
 [ "$result" = passed ]

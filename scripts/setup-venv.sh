@@ -3,7 +3,7 @@
 #
 #   scripts/setup-venv.sh                      .venv from requirements.txt
 #   scripts/setup-venv.sh VENV REQUIREMENTS    a tool's own venv, e.g. galaxy-importer's, or another
-#                                              ansible-core release's (scripts/core-check.sh)
+#                                              ansible-core release's (scripts/core-env.sh)
 #
 # A venv with an ansible-test also gets its pip bootstrap (scripts/ansible-test-pip.sh), on
 # every run: it lives in ~/.ansible, outside the venv.
