@@ -24,7 +24,7 @@ help:
 	@echo "make test   - lint, sanity, units (also on the oldest ansible-core), packaging, docs-check, module integration and Molecule scenarios"
 	@echo "make setup | lint | sanity | units | packaging | integration | molecule SCENARIO=x [CORE=newest]"
 	@echo "make lab-up TOPOLOGY=x | lab-down TOPOLOGY=x | bench"
-	@echo "make matrix - sanity and units on every ansible-core release from requires_ansible on (make core-oldest: the oldest)"
+	@echo "make matrix - sanity and units on every ansible-core release from requires_ansible on (make core-oldest, core-newest: the oldest, the newest)"
 	@echo "make docs   - regenerate the diagrams and captures in docs/, build the HTML docsite in .build/docsite/html"
 	@echo "make docs-check - lint the plugin and role docs, build the docsite, are the diagrams and captures fresh?"
 
@@ -111,13 +111,17 @@ bench: setup
 
 # ---- the ansible-core support matrix -------------------------------------------------------
 # meta/runtime.yml admits every ansible-core from requires_ansible on: make test runs sanity and
-# units on the oldest too (core-oldest), make matrix on every minor release up to the newest
+# units on the oldest and the newest too (core-oldest, core-newest), make matrix on every minor
+# release up to the newest
 # (those that need Python 3.12 or later in a Debian 13 root, scripts/debian13-root.sh). Each
 # release other than the pinned one has its venv in .build/venvs/, made when first needed.
-.PHONY: core-oldest matrix
+.PHONY: core-oldest core-newest matrix
 
 core-oldest: venv collection-link
 	@scripts/core-check.sh oldest
+
+core-newest: venv collection-link
+	@scripts/core-check.sh newest
 
 matrix: venv collection-link
 	@scripts/core-matrix.sh

@@ -3,7 +3,7 @@
 # everything that is wrong, and the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-steps=(lint sanity units core-oldest packaging docs-check lab-tests)
+steps=(lint sanity units core-oldest core-newest packaging docs-check lab-tests)
 declare -A status seconds
 failed=0
 total_start=$SECONDS
