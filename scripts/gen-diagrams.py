@@ -71,8 +71,11 @@ def load_topology(path):
 
 
 def host_lines(name, host, services):
-    """The text of a host's box: name and role, one line per address, its LVS duty."""
+    """The text of a host's box: name and role, its release, one line per address, its LVS duty."""
     lines = ["%s (%s)" % (name, host["role"].replace("_", " "))]
+    if "release" in host:
+        # A host pinned to a Debian release (the others run the lab instance's).
+        lines.append("Debian %s" % host["release"])
     for index, nic in enumerate(host.get("nics", [])):
         for family in ("ipv4", "ipv6"):
             if family in nic:

@@ -78,7 +78,7 @@ cp lab/topologies/single.yml "$project/my-topology.yml"
  "$lab_venv/bin/lvs-lab" template molecule/lab > /dev/null)
 test "$("$lab_venv/bin/python" -c 'from lvs_lab import paths; print(paths.STATE_ROOT)')" = "$PWD/.lab" \
   || { echo "packaging: outside a checkout the installed lab must keep its state in ./.lab" >&2; exit 1; }
-recipe_hash='from lvs_lab.image import recipe_hash; print(recipe_hash())'
+recipe_hash='from lvs_lab.image import RELEASES, recipe_hash; print(*(recipe_hash(release) for release in RELEASES))'
 test "$("$lab_venv/bin/python" -c "$recipe_hash")" = "$(cd lab && ../.venv/bin/python -c "$recipe_hash")" \
   || { echo "packaging: the installed lab's image recipe differs from lab/image (files or modes lost)" >&2; exit 1; }
 lab_version=$("$lab_venv/bin/python" -c 'from importlib.metadata import version; print(version("lvs-lab"))')

@@ -1,15 +1,17 @@
 #!/bin/sh
-# Build the lab's base image: Debian 12 (minbase) with Debian's own kernel, which has
-# ip_vs, every IPVS scheduler and ipip as modules. Called by `lab/labctl.py image`, which
-# passes the output directory (created here, atomically) and the Debian mirror read from
-# apt's configuration on this machine.
-#   build.sh OUTPUT_DIR MIRROR_URL
+# Build the lab's base image of one Debian release (bookworm: Debian 12, trixie: Debian 13),
+# minbase with Debian's own kernel, which has ip_vs, every IPVS scheduler and ipip as
+# modules. Called by `lab/labctl.py image`, which passes the output directory (created here,
+# atomically), the Debian mirror read from apt's configuration on this machine, the release
+# and the packages of packages.txt for that release, comma-separated.
+#   build.sh OUTPUT_DIR MIRROR_URL RELEASE PACKAGES
 set -eu
 
 out=$1
 mirror=$2
+release=$3
+packages=$4
 recipe_dir=$(cd "$(dirname "$0")" && pwd)
-packages=$(grep -v '^#' "$recipe_dir/packages.txt" | tr '\n' ',' | sed 's/,*$//')
 
 work=$(mktemp -d "${out}.build.XXXXXX")
 root=$work/root
@@ -19,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
+debootstrap --variant=minbase --include="$packages" "$release" "$root" "$mirror"
 
 # Guest-side files of the recipe (identity unit, NIC naming, module blacklist, fstab...).
 cp -a "$recipe_dir/rootfs/." "$root/"
@@ -74,12 +76,17 @@ chroot "$root" systemctl mask dev-hugepages.mount dev-mqueue.mount sys-kernel-de
 chroot "$root" systemctl mask systemd-sysusers.service systemd-random-seed.service \
     systemd-network-generator.service systemd-remount-fs.service kmod-static-nodes.service \
     systemd-journal-flush.service >/dev/null 2>&1
+# Every VM boots a fresh overlay, so each boot was a first boot that rebuilt the linker cache
+# and the journal catalog (ConditionNeedsUpdate), about 4 s under TCG in Debian 13: the
+# build's packages already did both.
+chroot "$root" systemctl mask ldconfig.service systemd-journal-catalog-update.service >/dev/null 2>&1
 # Generators for hardware and features a lab VM lacks (encrypted, verity or GPT-discovered
-# disks, hibernation, getty on the serial console, rc.local) cost over 1 s of every boot.
+# disks, hibernation, getty on the serial console, rc.local, a TPM, sshd on AF_VSOCK, which
+# failed for want of one) cost over 1 s of every boot. Masking one a release lacks is harmless.
 # fstab's stays, and so does sysv's, for init scripts of packages a role may install.
 mkdir -p "$root/etc/systemd/system-generators"
 for generator in cryptsetup debug getty gpt-auto hibernate-resume integritysetup rc-local run \
-        system-update veritysetup; do
+        ssh system-update tpm2 veritysetup; do
     ln -sf /dev/null "$root/etc/systemd/system-generators/systemd-$generator-generator"
 done
 # wait-online stays, as on any networkd host: units ordered after it (the VIPs vip_address
@@ -97,17 +104,12 @@ chroot "$root" apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
 
 mkdir -p "$work/out"
-# Debian's kernel is xz-compressed, and under TCG its own decompressor took 6 s of every
-# boot: QEMU boots the uncompressed kernel instead, through its PVH entry (CONFIG_PVH=y).
-python3 - "$root"/boot/vmlinuz-* "$work/out/vmlinux" <<'PY'
-import lzma
-import sys
-with open(sys.argv[1], 'rb') as bzimage:
-    packed = bzimage.read()
-payload = packed[packed.index(b'\xfd7zXZ\x00'):]
-with open(sys.argv[2], 'wb') as vmlinux:
-    vmlinux.write(lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload))
-PY
+# Debian's kernel is packed (xz in Debian 12, zstd in Debian 13), and under TCG its own
+# decompressor took 6 s of every boot: QEMU boots the unpacked kernel instead, through its
+# PVH entry (CONFIG_PVH=y). unpack.py runs with the image's Python (it says why).
+cp "$recipe_dir/unpack.py" "$root/tmp/lvs-lab-unpack.py"
+chroot "$root" sh -c 'python3 /tmp/lvs-lab-unpack.py kernel /boot/vmlinuz-* /tmp/lvs-lab-vmlinux'
+mv "$root/tmp/lvs-lab-vmlinux" "$work/out/vmlinux"
 
 # The VMs boot from the lab's own initramfs (initramfs-init says why): klibc's tools, the
 # root disk's drivers in load order, and that script as /init. It is packed by the image's
@@ -118,16 +120,24 @@ for tool in sh cat sleep insmod mount umount run-init poweroff; do
     cp "$root/usr/lib/klibc/bin/$tool" "$initramfs/bin/"
 done
 cp "$root"/usr/lib/klibc-*.so "$initramfs/lib/"
+# klibc's tools load it from /lib (Debian 12) or /usr/lib (Debian 13): both lead there.
+mkdir -p "$initramfs/usr" && ln -s ../lib "$initramfs/usr/lib"
 cp "$recipe_dir/initramfs-init" "$initramfs/init"
 kernel_version=$(basename "$root"/lib/modules/*)
 chroot "$root" modprobe --set-version "$kernel_version" --show-depends --all virtio_pci virtio_blk crc32c_generic ext4 \
     | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' \
     | while read -r module; do
-        cp "$root$module" "$initramfs/modules/"
-        basename "$module" >> "$initramfs/modules.order"
+        # klibc's insmod hands the kernel the file as it is: Debian 13's .ko.xz modules go in unpacked.
+        unpacked=$(basename "$module" .xz)
+        if [ "$unpacked" = "$(basename "$module")" ]; then
+            cp "$root$module" "$initramfs/modules/"
+        else
+            chroot "$root" python3 /tmp/lvs-lab-unpack.py module "$module" "/tmp/lvs-lab-initramfs/modules/$unpacked"
+        fi
+        echo "$unpacked" >> "$initramfs/modules.order"
     done
 chroot "$root" sh -c 'cd /tmp/lvs-lab-initramfs && find . | cpio -o -H newc --quiet' | gzip -9 > "$work/out/initrd.img"
-rm -rf "$initramfs"
+rm -rf "$initramfs" "$root/tmp/lvs-lab-unpack.py"
 # labctl checks this before booting a VM from an image (see IDENTITY_FORMAT there).
 echo tar > "$work/out/identity-format"
 mkfs.ext4 -q -L lvslab -d "$root" "$work/out/base.raw" 2G

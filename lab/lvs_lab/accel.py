@@ -17,7 +17,12 @@ __metaclass__ = type
 KVM_PROBE_TIMEOUT = 120
 
 
-def choose_accelerator(image):
+def choose_accelerator(images):
+    """KVM only when every kernel the instance boots passes the probe (choose_kernel_accelerator)."""
+    return 'kvm' if all(choose_kernel_accelerator(image) == 'kvm' for image in sorted(set(images))) else 'tcg'
+
+
+def choose_kernel_accelerator(image):
     """KVM only when a guest really boots under it here; otherwise TCG.
 
     /dev/kvm existing is not enough: on some hosts Debian's kernel hangs under KVM. The

@@ -27,12 +27,12 @@ from . import paths
 from .accel import choose_accelerator
 from .boot import BOOT_SLOTS, boot_host
 from .identity import identity_files, write_identity_archive
-from .image import ensure_image
-from .instance import Instance, is_zombie, cpu_seconds, free_port, read_pid, stop_pid
+from .image import chosen_release, ensure_image, wanted_host_images
+from .instance import Instance, is_zombie, cpu_seconds, free_port, host_release, read_pid, record_host_images, stop_pid
 from .inventory import write_inventory
 from .qemu import VM_MEMORY_MIB, start_switch
 from .report import LabError, log
-from .topology import load_topology, shipped_topologies
+from .topology import RELEASES, load_topology, shipped_topologies
 
 __metaclass__ = type
 
@@ -41,7 +41,8 @@ TOPOLOGY_HELP = 'a shipped topology (%s) or the path of a topology file' % ', '.
 
 def cmd_image(args):
     started = time.monotonic()
-    ensure_image()
+    for release in [args.release] if args.release else RELEASES:
+        ensure_image(release)
     log('image: done in %.1f s' % (time.monotonic() - started))
 
 
@@ -49,21 +50,20 @@ def cmd_up(args):
     started = time.monotonic()
     topology = load_topology(args.topology)
     instance = Instance(args.name or topology['name'])
-    image = ensure_image(quiet_when_cached=True)
+    release = chosen_release(args.release)
+    wanted = wanted_host_images(topology, release)
     with instance.lock():
         state = instance.load_state()
         if state and state['topology'] != topology['path']:
             raise LabError('instance %s already runs topology %s; run `down %s` first or pick another --name'
                            % (instance.name, state['topology'], instance.name))
-        if state and state['image'] != image and any(instance.vm_pid(h['name']) for h in topology['hosts']):
-            log('note: instance %s still runs an older image; `down` and `up` again to use the new one' % instance.name)
-            image = state['image']
         os.makedirs(instance.path('consoles'), exist_ok=True)
         if not os.path.isfile(instance.key):
             subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'lvs-lab-%s' % instance.name, '-f', instance.key], check=True)
         if not state:
-            state = {'topology': topology['path'], 'image': image, 'ports': {}, 'key': instance.key,
-                     'accel': choose_accelerator(image)}
+            state = {'topology': topology['path'], 'release': release, 'hosts': {}, 'ports': {}, 'key': instance.key,
+                     'accel': choose_accelerator(host['image'] for host in wanted.values())}
+        record_host_images(instance, state, wanted)
         for host in topology['hosts']:
             if host['name'] not in state['ports']:
                 port = free_port()
@@ -141,7 +141,8 @@ def cmd_status(args):
         log('lab %s (topology %s, %s): inventory %s' % (name, os.path.basename(state['topology'])[:-4], state['accel'], instance.inventory))
         for host, port in sorted(state['ports'].items()):
             pid = instance.vm_pid(host)
-            log('  %-10s %-8s ssh port %d%s' % (host, 'running' if pid else 'stopped', port, ' pid %d' % pid if pid else ''))
+            log('  %-10s %-8s %-9s ssh port %d%s' % (host, 'running' if pid else 'stopped', host_release(state, host), port,
+                                                     ' pid %d' % pid if pid else ''))
 
 
 def _instance_host(args):
@@ -215,10 +216,14 @@ def cmd_template(args):
 def main(argv=None, prog=None):
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.partition('\n\n')[0])
     commands = parser.add_subparsers(dest='command', required=True)
-    commands.add_parser('image', help='build the base image unless the cached one matches the recipe').set_defaults(func=cmd_image)
+    image = commands.add_parser('image', help='build the base images unless the cached ones match the recipe')
+    image.add_argument('--release', choices=RELEASES, help='build only this release\'s image (default: every release)')
+    image.set_defaults(func=cmd_image)
     up = commands.add_parser('up', help='boot a topology (safe to run again)')
     up.add_argument('topology', help=TOPOLOGY_HELP)
     up.add_argument('--name', help='instance name (default: the topology name)')
+    up.add_argument('--release', choices=RELEASES,
+                    help='Debian release of the hosts whose topology entry names none (default: $LVS_LAB_RELEASE, else %s)' % RELEASES[0])
     up.set_defaults(func=cmd_up)
     down = commands.add_parser('down', help='stop every VM and switch of an instance')
     down.add_argument('name')

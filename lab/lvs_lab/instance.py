@@ -11,8 +11,8 @@ import socket
 import time
 
 from . import paths
-from .report import LabError, tail
-from .topology import HOSTNAME_RE
+from .report import LabError, log, tail
+from .topology import HOSTNAME_RE, RELEASES
 
 __metaclass__ = type
 
@@ -93,6 +93,30 @@ def cpu_seconds(pid):
         return 0.0
     # utime and stime, fields 14 and 15 of proc(5); fields[0] is field 3.
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def host_images(state):
+    """{host: image directory} of an instance's state (older states have one image for all)."""
+    if 'hosts' not in state:
+        return {name: state['image'] for name in state['ports']}
+    return {name: host['image'] for name, host in state['hosts'].items()}
+
+
+def host_release(state, name):
+    return state['hosts'][name]['release'] if 'hosts' in state else RELEASES[0]
+
+
+def record_host_images(instance, state, wanted):
+    """Record each host's image in the state. A host already there keeps its own: its overlay
+    disk is built on it, so `down` and `up` are what moves it to another image or release."""
+    if 'hosts' not in state:
+        state['hosts'] = {name: {'release': RELEASES[0], 'image': image} for name, image in host_images(state).items()}
+    for name, host in sorted(wanted.items()):
+        recorded = state['hosts'].setdefault(name, dict(host))
+        if recorded != host:
+            log('note: %s of instance %s keeps its %s image %s; `down %s` and `up` again to boot %s %s'
+                % (name, instance.name, recorded['release'], os.path.basename(recorded['image']), instance.name,
+                   host['release'], os.path.basename(host['image'])))
 
 
 class Instance:

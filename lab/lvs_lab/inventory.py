@@ -7,7 +7,7 @@ import os
 import yaml
 
 from . import paths
-from .instance import SSH_CONNECT_TIMEOUT, SSH_OPTIONS
+from .instance import SSH_CONNECT_TIMEOUT, SSH_OPTIONS, host_release
 from .topology import ROLE_GROUPS
 
 __metaclass__ = type
@@ -35,6 +35,7 @@ def write_inventory(instance, topology, state):
             'lab_role': host['role'],
             'lab_nics': [{k: nic[k] for k in ('name', 'segment', 'mac', 'ipv4', 'ipv6') if k in nic} for nic in host['nics']],
             'lab_web_ports': host['web_ports'],
+            'lab_release': host_release(state, name),
         }
         for key, var in (('gateway4', 'lab_default_gateway'), ('gateway6', 'lab_default_gateway6')):
             if host.get(key):

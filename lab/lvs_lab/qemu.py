@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from .identity import IDENTITY_FORMAT
-from .instance import free_port
+from .instance import free_port, host_images
 from .report import LabError
 from .topology import MANAGEMENT_DNS, MANAGEMENT_GUEST, MANAGEMENT_HOST, MANAGEMENT_NETWORK, management_mac
 
@@ -31,7 +31,7 @@ KERNEL_CMDLINE = ('root=/dev/vda rw console=ttyS0 net.ifnames=0 fsck.mode=skip m
 
 def qemu_argv(instance, state, host):
     name = host['name']
-    image = state['image']
+    image = host_images(state)[name]
     port = state['ports'][name]
     argv = ['qemu-system-x86_64', '-name', 'lvs-lab-%s-%s' % (instance.name, name),
             '-machine', 'pc', '-m', str(VM_MEMORY_MIB), '-smp', '1',
@@ -88,13 +88,14 @@ def start_vm(instance, state, host):
     name = host['name']
     if instance.vm_pid(name):
         return False
-    format_file = os.path.join(state['image'], 'identity-format')
+    image = host_images(state)[name]
+    format_file = os.path.join(image, 'identity-format')
     if not os.path.isfile(format_file) or open(format_file).read().strip() != IDENTITY_FORMAT:
         raise LabError('instance %s was booted from an older lab image that reads another identity format; '
                        'run `down %s` and `up` again' % (instance.name, instance.name))
     overlay = instance.path('%s.qcow2' % name)
     if not os.path.isfile(overlay):
-        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', os.path.join(state['image'], 'base.raw'), '-F', 'raw', overlay],
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', os.path.join(image, 'base.raw'), '-F', 'raw', overlay],
                        check=True)
     with open(instance.path('consoles', '%s.log' % name), 'a') as console:
         console.write('\n===== lvs-lab: starting %s at %s =====\n' % (name, time.strftime('%Y-%m-%d %H:%M:%S')))

@@ -23,6 +23,10 @@ MANAGEMENT_HOST = '192.0.2.249'
 MANAGEMENT_DNS = '192.0.2.250'
 MANAGEMENT_GUEST = '192.0.2.252'
 ROLE_GROUPS = {'client': 'clients', 'router': 'routers', 'director': 'directors', 'real_server': 'real_servers'}
+# Debian releases the lab builds an image of (Debian 12, Debian 13). A lab instance boots the
+# first unless `up --release` or $LVS_LAB_RELEASE names another; a host's `release:` in its
+# topology file overrides the instance's (a cluster in the middle of an upgrade).
+RELEASES = ('bookworm', 'trixie')
 HOSTNAME_RE = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
 SEGMENT_RE = re.compile(r'^[a-z][a-z0-9_-]{0,15}$')
 MAX_DATA_NICS = 8
@@ -117,7 +121,10 @@ def _validate_host(where, index, name, spec, segments):
         if 'ipv4' not in nic:
             raise LabError('%s: every data NIC needs an "ipv4" address/prefix' % nic_where)
         nics.append(nic)
-    host = {'name': name, 'role': role, 'nics': nics, 'index': index,
+    release = spec.get('release')
+    if release is not None and release not in RELEASES:
+        raise LabError('%s: release %r is not one the lab builds an image of: %s' % (where, release, ', '.join(RELEASES)))
+    host = {'name': name, 'role': role, 'nics': nics, 'index': index, 'release': release,
             'groups': [str(g) for g in spec.get('groups') or []],
             'web_ports': [int(p) for p in spec.get('web_ports', [80] if role == 'real_server' else [])],
             'forwarding': bool(spec.get('forwarding', role == 'router')),

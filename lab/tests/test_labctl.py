@@ -20,7 +20,7 @@ from lvs_lab import boot, paths  # noqa: E402  pylint: disable=wrong-import-posi
 from lvs_lab import image as image_module  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.identity import identity_files, write_identity_archive  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.image import apt_mirror  # noqa: E402  pylint: disable=wrong-import-position
-from lvs_lab.instance import SSH_CONNECT_TIMEOUT, Instance, cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
+from lvs_lab.instance import SSH_CONNECT_TIMEOUT, Instance, cpu_seconds, host_images, host_release, record_host_images  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.inventory import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.qemu import qemu_argv  # noqa: E402  pylint: disable=wrong-import-position
 from lvs_lab.report import LabError  # noqa: E402  pylint: disable=wrong-import-position
@@ -133,8 +133,10 @@ def dr_instance(tmp_path, monkeypatch):
     instance = Instance('lab-test')
     os.makedirs(instance.dir)
     topology = load_topology('dr')
-    state = {'ports': {host['name']: 40000 + host['index'] for host in topology['hosts']},
-             'image': '/images/x', 'accel': 'tcg', 'key': instance.key}
+    state = {'ports': {host['name']: 40000 + host['index'] for host in topology['hosts']}, 'release': 'bookworm',
+             'hosts': {host['name']: {'release': 'bookworm', 'image': '/images/bookworm-x'} for host in topology['hosts']},
+             'accel': 'tcg', 'key': instance.key}
+    state['hosts']['rs1'] = {'release': 'trixie', 'image': '/images/trixie-y'}
     return instance, topology, state
 
 
@@ -158,6 +160,7 @@ def test_inventory_groups_and_host_vars(dr_instance):
     assert rs1['lab_nics'] == [{'name': 'eth0', 'segment': 'lan', 'mac': '52:54:00:4c:04:01',
                                 'ipv4': '192.0.2.11/25', 'ipv6': '2001:db8:0:2::11/64'}]
     assert 'lab_default_gateway' not in inventory['hosts']['router']
+    assert rs1['lab_release'] == 'trixie' and inventory['hosts']['rs2']['lab_release'] == 'bookworm'
 
 
 def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
@@ -172,6 +175,16 @@ def test_qemu_uses_restricted_user_net_on_loopback_and_vde_only(dr_instance):
     assert 'mac=52:54:00:4c:02:01,addr=0x3,' in devices[0] and 'addr=0x1f,' in devices[-1]
     assert all(device.endswith(',romfile=') for device in devices)
     assert argv[argv.index('-m') + 1] == '512'
+    assert argv[argv.index('-kernel') + 1] == '/images/bookworm-x/vmlinux'
+
+
+def test_each_host_boots_the_kernel_of_its_own_image(dr_instance):
+    instance, topology, state = dr_instance
+    hosts = {host['name']: host for host in topology['hosts']}
+    for name, image in (('rs1', '/images/trixie-y'), ('rs2', '/images/bookworm-x')):
+        argv = qemu_argv(instance, state, hosts[name])
+        assert argv[argv.index('-kernel') + 1] == image + '/vmlinux'
+        assert argv[argv.index('-initrd') + 1] == image + '/initrd.img'
 
 
 def test_identity_of_a_dr_real_server(dr_instance):
@@ -309,12 +322,12 @@ def test_recipe_hash_ignores_python_caches(tmp_path, monkeypatch):
     (recipe / 'rootfs').mkdir(parents=True)
     (recipe / 'rootfs' / 'helper.py').write_text('pass\n')
     monkeypatch.setattr(image_module, 'IMAGE_RECIPE_DIR', str(recipe))
-    before = image_module.recipe_hash()
+    before = image_module.recipe_hash('bookworm')
     (recipe / 'rootfs' / '__pycache__').mkdir()
     (recipe / 'rootfs' / '__pycache__' / 'helper.cpython-311.pyc').write_bytes(b'\0')
-    assert image_module.recipe_hash() == before
+    assert image_module.recipe_hash('bookworm') == before
     (recipe / 'rootfs' / 'helper.py').write_text('pass  # changed\n')
-    assert image_module.recipe_hash() != before
+    assert image_module.recipe_hash('bookworm') != before
 
 
 def test_a_topology_path_may_end_in_yaml(tmp_path):
@@ -346,3 +359,105 @@ def test_template_writes_the_scenario_and_never_overwrites(tmp_path):
     (tmp_path / 'a-file').write_text('')
     on_a_file = run_lab(LAB_DIR, tmp_path, 'template', 'a-file')
     assert on_a_file.returncode == 1 and 'a-file is a file' in on_a_file.stderr
+
+
+# --------------------------------------------------------------------------- releases
+
+def test_packages_of_each_release_differ_only_where_packages_txt_says():
+    bookworm, trixie = image_module.image_packages('bookworm'), image_module.image_packages('trixie')
+    assert 'nginx-light' in bookworm and 'nginx' not in bookworm
+    assert 'nginx' in trixie and 'nginx-light' not in trixie
+    assert [p for p in bookworm if p != 'nginx-light'] == [p for p in trixie if p != 'nginx']
+    assert {'ipvsadm', 'keepalived', 'nftables', 'python3'} <= set(trixie)
+
+
+@pytest.mark.parametrize('line', ['nginx-light trixy=nginx', 'nginx-light trixie=', 'nginx-light nginx'])
+def test_a_substitution_for_no_known_release_is_refused(tmp_path, monkeypatch, line):
+    (tmp_path / 'packages.txt').write_text('# comment\nipvsadm\n%s\n' % line)
+    monkeypatch.setattr(image_module, 'IMAGE_RECIPE_DIR', str(tmp_path))
+    with pytest.raises(LabError, match='is not RELEASE=PACKAGE with a release of bookworm, trixie'):
+        image_module.image_packages('bookworm')
+
+
+def test_release_from_the_command_line_then_the_environment_then_bookworm(monkeypatch):
+    monkeypatch.delenv('LVS_LAB_RELEASE', raising=False)
+    assert image_module.chosen_release() == 'bookworm'
+    monkeypatch.setenv('LVS_LAB_RELEASE', 'trixie')
+    assert image_module.chosen_release() == 'trixie'
+    assert image_module.chosen_release('bookworm') == 'bookworm'
+    monkeypatch.setenv('LVS_LAB_RELEASE', 'sid')
+    with pytest.raises(LabError, match="release 'sid' is not one the lab builds an image of: bookworm, trixie"):
+        image_module.chosen_release()
+
+
+def test_a_host_may_name_its_release(tmp_path):
+    topology = load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'release': 'trixie'}))
+    assert topology['hosts'][0]['release'] == 'trixie'
+    assert load_topology('single')['hosts'][0]['release'] is None
+    with pytest.raises(LabError, match="host web01: release 'buster' is not one the lab builds"):
+        load_topology(write_topology(tmp_path, {'ipv4': '192.0.2.5/25'}, extra_host={'release': 'buster'}))
+
+
+@pytest.mark.parametrize('name, instance_release', [('ha', 'bookworm'), ('nat', 'trixie')])
+def test_ha_and_nat_mix_releases_as_their_scenarios_boot_them(name, instance_release):
+    with open(os.path.join(LAB_DIR, '..', 'molecule', name, 'molecule.yml')) as handle:
+        assert yaml.safe_load(handle)['provisioner']['env']['LVS_LAB_RELEASE'] == instance_release
+    hosts = load_topology(name)['hosts']
+    booted = {(host['role'], host['release'] or instance_release) for host in hosts}
+    assert {('real_server', 'bookworm'), ('real_server', 'trixie'), ('director', 'trixie')} <= booted
+    if name == 'ha':
+        assert ('director', 'bookworm') in booted, 'one keepalived pair of keepalived 2.2.7 and 2.3'
+
+
+def test_each_release_has_its_own_image_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, 'STATE_ROOT', str(tmp_path))
+    assert image_module.recipe_hash('bookworm') != image_module.recipe_hash('trixie')
+    assert os.path.basename(image_module.image_dir('trixie')) == 'trixie-' + image_module.recipe_hash('trixie')
+
+
+def test_only_older_images_of_the_same_release_are_pruned(tmp_path):
+    target = tmp_path / 'bookworm-1111111111111111'
+    for name in ('bookworm-1111111111111111', 'bookworm-2222222222222222', 'trixie-3333333333333333', '4444444444444444'):
+        (tmp_path / name).mkdir()
+    (tmp_path / 'bookworm-2222222222222222.log').write_text('')
+    older = sorted(os.path.basename(path) for path in image_module._older_images(str(target), 'bookworm'))
+    # An image named by its hash alone predates release names: a bookworm one.
+    assert older == ['4444444444444444', 'bookworm-2222222222222222']
+
+
+def test_an_image_booted_by_any_host_is_in_use(dr_instance, monkeypatch):
+    instance, topology, state = dr_instance
+    instance.save_state(state)
+    assert image_module._image_in_use('/images/trixie-y') and image_module._image_in_use('/images/bookworm-x')
+    assert not image_module._image_in_use('/images/trixie-old')
+
+
+def test_hosts_take_their_own_release_else_the_instances(monkeypatch):
+    built = []
+    monkeypatch.setattr(image_module, 'ensure_image', lambda release, quiet_when_cached=False: built.append(release) or '/images/' + release)
+    wanted = image_module.wanted_host_images(load_topology('ha'), 'bookworm')
+    assert built == ['bookworm', 'trixie'], 'each image once'
+    assert wanted['lb02'] == wanted['web01'] == {'release': 'trixie', 'image': '/images/trixie'}
+    assert wanted['lb01'] == wanted['client'] == {'release': 'bookworm', 'image': '/images/bookworm'}
+    assert image_module.wanted_host_images(load_topology('ha'), 'trixie')['lb01']['release'] == 'trixie'
+
+
+def test_a_recorded_host_keeps_its_image_and_a_new_one_gets_the_wanted(dr_instance, capsys):
+    instance, topology, state = dr_instance
+    del state['hosts']['client']
+    wanted = {name: {'release': 'trixie', 'image': '/images/trixie-z'} for name in ('client', 'rs1', 'rs2')}
+    record_host_images(instance, state, wanted)
+    assert state['hosts']['client'] == {'release': 'trixie', 'image': '/images/trixie-z'}
+    assert state['hosts']['rs1'] == {'release': 'trixie', 'image': '/images/trixie-y'}
+    assert state['hosts']['rs2'] == {'release': 'bookworm', 'image': '/images/bookworm-x'}
+    notes = capsys.readouterr().out
+    assert 'rs2 of instance lab-test keeps its bookworm image bookworm-x' in notes and 'client' not in notes
+
+
+def test_a_state_from_before_releases_boots_its_one_image_as_bookworm(dr_instance):
+    instance, topology, state = dr_instance
+    old = {'ports': state['ports'], 'image': '/images/0123456789abcdef', 'accel': 'tcg', 'key': instance.key}
+    assert set(host_images(old).values()) == {'/images/0123456789abcdef'}
+    assert host_release(old, 'rs1') == 'bookworm'
+    record_host_images(instance, old, {})
+    assert old['hosts']['rs1'] == {'release': 'bookworm', 'image': '/images/0123456789abcdef'}

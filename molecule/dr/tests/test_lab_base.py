@@ -18,8 +18,14 @@ def lab_variables(host):
     return host.ansible.get_variables()
 
 
-def test_host_runs_the_lab_kernel(host):
-    assert host.check_output("uname -r").startswith("6.1.")
+# The kernel series of each Debian release the lab boots (lab_release in the inventory).
+KERNEL_SERIES = {"bookworm": "6.1.", "trixie": "6.12."}
+
+
+def test_host_runs_the_release_and_kernel_the_lab_chose(host):
+    release = lab_variables(host)["lab_release"]
+    assert host.check_output("uname -r").startswith(KERNEL_SERIES[release])
+    assert "VERSION_CODENAME=%s" % release in host.check_output("cat /etc/os-release")
 
 
 def test_data_nics_carry_the_topology_addresses(host):
