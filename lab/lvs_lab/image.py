@@ -69,7 +69,7 @@ def image_packages(release):
                 continue
             package = words[0]
             for substitution in words[1:]:
-                other_release, _, other_package = substitution.partition('=')
+                other_release, dummy, other_package = substitution.partition('=')
                 if other_release not in RELEASES or not other_package:
                     raise LabError('packages.txt: %r after %s is not RELEASE=PACKAGE with a release of %s'
                                    % (substitution, package, ', '.join(RELEASES)))
