@@ -6,20 +6,21 @@
 The module records, after each run that leaves the table converged, a digest of its code, the
 task's parameters and the live table (module_utils/ipvs/record.py). Checking that record needs
 only the two listings and the record file, not Python on the host: this action runs one command
-on the existing connection that prints the record and the listings' digest, computed by the
-host's shell (the listings themselves never cross the connection), and compares them here, so
-an unchanged big table costs one SSH round trip instead of starting Python, unpacking the
-module and importing Ansible in the guest (docs/performance.md). Anything else - a miss, diff
-mode, gathered, an unreadable answer - runs the module, which plans, applies and records by
-itself.
+on the existing connection that prints the record and, when the record is of this task's
+parameters, the listings' digest, computed by the host's shell (the listings themselves never
+cross the connection), and compares them here, so an unchanged big table costs one SSH round
+trip instead of starting Python, unpacking the module and importing Ansible in the guest
+(docs/performance.md). Anything else - a miss, diff mode, gathered, an unreadable answer - runs
+the module, which plans, applies and records by itself.
 
-The same command prints, when the record is of another config, the index of the recorded
-config (module_utils/ipvs/delta.py). When it is the one the record names and the live table is
-the recorded one, the action works out here which items differ from the recorded ones and sends
-the module those alone, with what it checked them against; the module checks that again under
-the host lock and, when another run came between, changes nothing and says so, and the action
-runs it again with the whole config. Decoding and digesting thousands of items then costs the
-controller milliseconds instead of the guest seconds.
+When the record is of another config, the same command prints the index of the recorded config
+(module_utils/ipvs/delta.py) instead of the digest: the table is then listed once, by the module
+under the host lock, not also here. The action works out which items differ from the recorded
+ones and sends the module those alone, with the table the record names; the module lists the
+table and, when it is not that one (changed by hand, or by another run that came between),
+changes nothing and says so, and the action runs it again with the whole config. Decoding and
+digesting thousands of items then costs the controller milliseconds instead of the guest
+seconds.
 
 The states rendered and parsed are answered here, on the controller, from the task's
 parameters with the module's own code (module_utils/ipvs/resource.py): they read nothing
@@ -44,7 +45,7 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.delta import DEL
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.host import IPVS_PROC, TABLE_LISTINGS
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsInputError
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import (
-    MEMO_PATH, TableMemo, index_named, planning_key, recorded_run, run_key, table_digest_command, text_digest,
+    MEMO_PATH, TableMemo, index_named, planning_key, recorded_run, recorded_table, run_key, table_digest_command, text_digest,
 )
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import OFFLINE_STATES, config_items, offline_result, table_module_spec
 
@@ -53,15 +54,17 @@ SECTION = "@lvs-topology-ipvs-table-section@"
 
 
 def record_check_command(key, proc=IPVS_PROC, memo=MEMO_PATH):
-    """The record, a section line, the digest of the module's own listings (with its locale)
-    computed on the host, a section line, then the index the record names unless the record is
-    of this run key (a hit, or a table changed by hand: the index serves neither). Fixed text but
-    for key, a hex digest, so no task data; exit 3 means no IPVS in the kernel: no record applies."""
+    """The record and a section line; then, when the record is of this run key, the digest of the
+    module's own listings (with its locale) computed on the host and a section line, else a
+    section line and the index the record names (a record of this run key answers a no-op or a
+    table changed by hand, which the index serves neither; one of another config is of no use
+    without the index, and the module lists the table itself). Fixed text but for key, a hex
+    digest, so no task data; exit 3 means no IPVS in the kernel: no record applies."""
     listings = ["ipvsadm " + " ".join(arguments) for arguments in TABLE_LISTINGS]
     return (
         "PATH=$PATH:/usr/sbin:/sbin {locale}; export PATH {names}; test -e {proc} || exit 3; "
-        "cat {memo} 2>/dev/null; echo; echo {section}; {digest}; echo {section}; "
-        "grep -qsF '{run}' {memo} || cat {index} 2>/dev/null || :"
+        "cat {memo} 2>/dev/null; echo; echo {section}; "
+        "if grep -qsF '{run}' {memo}; then {digest}; echo {section}; else echo {section}; cat {index} 2>/dev/null || :; fi"
     ).format(
         locale=" ".join("%s=%s" % item for item in C_LOCALE.items()), names=" ".join(C_LOCALE), proc=proc,
         memo=memo, section=SECTION, digest=table_digest_command(*listings), run=recorded_run(key), index=TableMemo(key, memo).index_path,
@@ -87,12 +90,15 @@ def config_text(config):
 
 
 def split_answer(stdout):
-    """(record text, table digest, index text) from the command's output; None when it is not whole."""
+    """(record text, table digest or None when not computed, index text) from the command's
+    output; None when it is not whole."""
     # A terminal (ssh -tt) turns each newline into CRLF.
     sections = stdout.replace("\r\n", "\n").split(SECTION + "\n")
     if len(sections) != 3:
         return None
     record, digest, index = sections
+    if not digest:
+        return record, None, index
     found = DIGEST.fullmatch(digest.strip("\n"))
     return (record, found.group(1), index) if found else None
 
@@ -112,7 +118,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, changed=False, msg="_delta is set by ipvs_table's action plugin alone; remove it from the task.")
             return result
         checked = self._checked_record()
-        if checked is not None and TableMemo(checked.key).matches_digest(checked.record, checked.digest):
+        if checked is not None and checked.digest is not None and TableMemo(checked.key).matches_digest(checked.record, checked.digest):
             # The record is read without the host lock, so this run never waited for it.
             result.update(changed=False, commands=[], memo_hit=True, lock_waited=0.0)
             return result
@@ -122,8 +128,8 @@ class ActionModule(ActionBase):
         if changed_items is not None:
             ran = self._execute_module(module_args=changed_items, task_vars=task_vars)
             if ran.get("full_config_needed"):
-                # Another run came between the check and the module's lock: the whole config,
-                # planned from the table as the module finds it, in this same task.
+                # The table is not the one the record names (a hand or another run changed it):
+                # the whole config, planned from the table as the module finds it, in this same task.
                 ran = None
         if ran is None:
             ran = self._execute_module(task_vars=task_vars, wrap_async=wrap_async)
@@ -175,7 +181,10 @@ class ActionModule(ActionBase):
         args = self._task.args
         if args.get("state", "merged") not in DELTA_STATES:
             return None
-        index = index_named(checked.record, checked.index, checked.planning, checked.digest)
+        # Without a digest, the index is taken for the table the record names, which the module
+        # checks against the live table under the lock.
+        table = checked.digest if checked.digest is not None else recorded_table(checked.record)
+        index = index_named(checked.record, checked.index, checked.planning, table)
         try:
             config = config_items(checked.config) if index is not None else None
         except IpvsInputError:
@@ -183,13 +192,13 @@ class ActionModule(ActionBase):
         delta = delta_from_index(config, index) if config else None
         if delta is None:
             return None
-        sent = dict(delta_argument(delta), run=checked.key, planning=checked.planning, table=checked.digest,
+        sent = dict(delta_argument(delta), run=checked.key, planning=checked.planning, table=table,
                     index=text_digest(checked.index))
         return dict(args, config=json.dumps(delta.items), _delta=sent)
 
 
 class RecordCheck(namedtuple("RecordCheck", "key planning config record digest index")):
     """The run key and planning key of a task, its config as text, and what the host's record
-    check printed: the record, the live table's digest and the index."""
+    check printed: the record, the live table's digest (None when not computed) and the index."""
 
     __slots__ = ()

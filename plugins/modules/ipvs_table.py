@@ -447,8 +447,9 @@ def planned_from_record(module, memo, live, config):
 def planned_from_controller(module, memo, live, items):
     """(have, desired, absent, index) of the changed items that ipvs_table's action sent, with
     _delta, in place of the whole config: planned against the record the action read, or None
-    when the host no longer holds it (another run came between the action's look and this run's
-    lock) or the change cannot be made without the whole config."""
+    when the live table is not the one that record names (changed by hand since, or by another run
+    that came between the action's look and this run's lock), the record is no longer that one,
+    or the change cannot be made without the whole config."""
     sent = module.params["_delta"]
     if not live.unset or live.digest != sent.get("table") or memo.planning is None or memo.planning != sent.get("planning"):
         return None
@@ -518,8 +519,9 @@ def main():
     if sent is not None:
         planned = planned_from_controller(module, memo, live, config)
         if planned is None:
-            module.fail_json(msg="The IPVS table or its record changed after ipvs_table's action read them, or this change "
-                                 "needs the whole config; the action runs the module again with it.", full_config_needed=True,
+            module.fail_json(msg="The IPVS table is not the one its record names, or the record changed after ipvs_table's action "
+                                 "read it, or this change needs the whole config; the action runs the module again with it.",
+                             full_config_needed=True,
                              **lock.returned())
         have, desired, absent, index = planned
         run_table_change(module, None, report=record_when_converged(memo, live, purge, lock, lambda desired: index),

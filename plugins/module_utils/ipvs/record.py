@@ -237,6 +237,11 @@ def text_digest(text):
     return hashlib.sha256(_text(text)).hexdigest()
 
 
+def recorded_table(recorded_text):
+    """The table_digest() the record (the record file's content) names; None when it names none."""
+    return _loaded(recorded_text).get("table")
+
+
 def recorded_run(key):
     """The text of the record file that says it is of this run key (as record() writes it):
     ipvs_table's action has the host's shell look for it."""

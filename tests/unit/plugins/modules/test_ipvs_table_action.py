@@ -57,12 +57,24 @@ def run_on_host(bin_dir, command):
     return run.stdout
 
 
-def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr="", key="0" * 64):
+def host_answer(memo_path, listings=None, newline="\n", rc=0, stderr="", key=None):
     """What the action's one command prints on a host whose ipvsadm prints these listings, for
-    a task of this run key."""
+    a task of this run key; by default the one the host's record names (the host then prints the
+    table's digest, which the action compares whatever its task's own key is)."""
+    if key is None:
+        key = recorded_key(memo_path)
     bin_dir = stand_in_ipvsadm(memo_path, listings or _table_listings())
     stdout = run_on_host(bin_dir, record_check_command(key, proc=bin_dir, memo=memo_path))
     return {"rc": rc, "stdout": stdout.replace("\n", newline), "stderr": stderr}
+
+
+def recorded_key(memo_path):
+    """The run key the record names; a key no run has when there is no record."""
+    try:
+        with open(memo_path) as handle:
+            return json.load(handle)["run"]
+    except (IOError, OSError):
+        return "0" * 64
 
 
 def action_for(args, answer, diff=False):
@@ -169,13 +181,30 @@ def test_the_hosts_digest_is_the_modules(memo_path, thresholds):
     """The shell pipeline of the action and table_digest() agree on captured listings, with
     thresholds set and without; a changed threshold changes both."""
     listings = {("-Sn",): captured("save_all_features.txt"), ("-Ln", "--thresholds"): captured(thresholds)}
+    os.makedirs(os.path.dirname(memo_path))
+    with open(memo_path, "w") as handle:
+        handle.write(json.dumps({"run": "0" * 64}))
     answer = split_answer(host_answer(memo_path, listings)["stdout"])
-    assert answer == ("\n", table_digest(listings[("-Sn",)], listings[("-Ln", "--thresholds")]), "")
+    assert answer == (json.dumps({"run": "0" * 64}) + "\n", table_digest(listings[("-Sn",)], listings[("-Ln", "--thresholds")]), "")
     if thresholds == "thresholds_all_features.txt":
         changed = dict(listings)
         changed[("-Ln", "--thresholds")] = listings[("-Ln", "--thresholds")].replace("100        50 ", "100        51 ")
         assert changed != listings
         assert split_answer(host_answer(memo_path, changed)["stdout"])[1] not in (answer[1], table_digest(listings[("-Sn",)]))
+
+
+def test_a_task_of_another_config_is_not_checked_against_the_table(kernel, memo_path):
+    """Its run key is not the record's, so the record cannot answer it: the host prints the record
+    and its index without listing the table, which the module lists once under the lock."""
+    converge_with_module(json.dumps(ONE_SERVICE))
+    bin_dir = stand_in_ipvsadm(memo_path, _table_listings())
+    with open(os.path.join(bin_dir, "ipvsadm"), "w") as handle:
+        handle.write("#!/bin/sh\necho listed >&2\nexit 1\n")
+    record, digest, index = split_answer(run_on_host(bin_dir, record_check_command("0" * 64, proc=bin_dir, memo=memo_path)))
+    with open(memo_path) as handle:
+        assert record == handle.read() + "\n"
+    with open(os.path.splitext(memo_path)[0] + ".index") as handle:
+        assert (digest, index) == (None, handle.read())
 
 
 def unreachable_host_action(args, check_mode=False):

@@ -138,10 +138,12 @@ def another_run_with_another_config(fake):
     return converge_another
 
 
-@pytest.mark.parametrize("between", ["hand-edit", "another-run"])
-def test_a_table_changed_between_the_check_and_the_lock_is_planned_whole_in_the_same_task(kernel, memo_path, monkeypatch, between):
-    """The module finds under the lock that the table (and, after another run, the record) is no
-    longer what the action saw: it changes nothing and the action runs it with the whole config."""
+@pytest.mark.parametrize("change", ["hand-edit-since-the-record", "hand-edit-after-the-check", "another-run-after-the-check"])
+def test_a_table_that_is_not_the_recorded_one_is_planned_whole_in_the_same_task(kernel, memo_path, monkeypatch, change):
+    """The check of a task with another config does not list the table: the action sends the
+    changed items against the table the record names. The module finds under the lock that the
+    live table (and, after another run, the record) is not that one: it changes nothing and the
+    action runs it with the whole config."""
     expected = kernel_without_thresholds()
     edited = gathered(expected)
     weight_changed(edited)
@@ -150,7 +152,10 @@ def test_a_table_changed_between_the_check_and_the_lock_is_planned_whole_in_the_
     fake, config, dummy = recorded_kernel(memo_path)
     weight_changed(config)
     director = Director(fake, memo_path, monkeypatch)
-    director.before_module = (lambda: hand_edit(fake)) if between == "hand-edit" else another_run_with_another_config(fake)
+    if change == "hand-edit-since-the-record":
+        hand_edit(fake)
+    else:
+        director.before_module = (lambda: hand_edit(fake)) if change == "hand-edit-after-the-check" else another_run_with_another_config(fake)
     result = director.run(task(config))
     assert "failed" not in result and result["changed"] is True
     assert ["_delta" in sent for sent in director.sent] == [True, False]
