@@ -56,8 +56,10 @@ PHASES = (
 )
 
 
-def package_zip(path):
-    """The module and what it imports in one zip, laid out as AnsiballZ lays it out."""
+def package_zip(path, root, only=None):
+    """The module and the module_utils of Ansible and of the collection checked out at root in
+    one zip, laid out as AnsiballZ lays it out; only: just these of their files, as AnsiballZ
+    packs only what the module imports."""
     import ansible
     ansible_dir = os.path.dirname(ansible.__file__)
     # AnsiballZ's own stubs of the two ansible packages (module_common.py), not their real files.
@@ -69,21 +71,22 @@ def package_zip(path):
                      "/lvs/topology/plugins/module_utils"):
             archive.writestr("ansible_collections%s/__init__.py" % part, "")
         trees = ((os.path.join(ansible_dir, "module_utils"), "ansible/module_utils"),
-                 (os.path.join(ROOT, "plugins", "module_utils"), COLLECTION + "/plugins/module_utils"))
+                 (os.path.join(root, "plugins", "module_utils"), COLLECTION + "/plugins/module_utils"))
         for source, target in trees:
             for directory, dummy, files in os.walk(source):
                 for name in files:
                     relative = os.path.relpath(os.path.join(directory, name), source)
-                    if name.endswith(".py") and relative != "__init__.py":
-                        archive.write(os.path.join(directory, name), target + "/" + relative)
-        archive.write(os.path.join(ROOT, "plugins", "modules", "ipvs_table.py"), COLLECTION + "/plugins/modules/ipvs_table.py")
+                    packed = target + "/" + relative
+                    if name.endswith(".py") and relative != "__init__.py" and (only is None or packed in only):
+                        archive.write(os.path.join(directory, name), packed)
+        archive.write(os.path.join(root, "plugins", "modules", "ipvs_table.py"), COLLECTION + "/plugins/modules/ipvs_table.py")
 
 
-def prepare(workdir, count):
+def prepare(workdir, count, root):
     """The zip, the module's arguments and the stand-in ipvsadm, in workdir."""
     sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
     from ansible_collections.lvs.topology.plugins.filter.lvs_ipvs_config import lvs_ipvs_config
-    package_zip(os.path.join(workdir, "module.zip"))
+    package_zip(os.path.join(workdir, "module.zip"), root)
     config = lvs_ipvs_config(rules.virtual_services(count), {"director": {}}, ["director"], as_json=True)
     with open(os.path.join(workdir, "args.json"), "w") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": {"config": config, "state": "overridden", "_ansible_check_mode": False,
@@ -93,6 +96,7 @@ def prepare(workdir, count):
     with open(os.path.join(bin_dir, "ipvsadm"), "w") as handle:
         handle.write(STAND_IN_IPVSADM % dict(thresholds=EMPTY_THRESHOLDS, batch=os.path.join(workdir, "batch")))
     os.chmod(os.path.join(bin_dir, "ipvsadm"), 0o755)
+    package_zip(os.path.join(workdir, "module.zip"), root, only=run_sample(workdir)["packed"])
 
 
 def clocks():
@@ -144,8 +148,11 @@ def sample(workdir, profile_path=None):
 
     def spent(first, last):
         return [marks[last][clock] - marks[first][clock] for clock in (0, 1)]
+    archive = os.path.join(workdir, "module.zip") + os.sep
+    packed = [module.__file__[len(archive):] for module in list(sys.modules.values())
+              if (getattr(module, "__file__", None) or "").startswith(archive)]
     return dict(imports=spent("start", "imported"), main=spent("imported", "exit_json"),
-                exit_json=spent("exit_json", "end"), total=spent("start", "end"), commands=len(batch))
+                exit_json=spent("exit_json", "end"), total=spent("start", "end"), commands=len(batch), packed=packed)
 
 
 def run_sample(workdir, profile_path=None):
@@ -182,6 +189,7 @@ def main():
     parser.add_argument("--rules", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5, help="samples, their median reported (odd)")
     parser.add_argument("--profile", action="store_true", help="one more sample under cProfile, with each phase's share")
+    parser.add_argument("--checkout", default=ROOT, help="the collection's checkout whose module is measured (default: this one)")
     parser.add_argument("--sample", help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -190,10 +198,10 @@ def main():
         return
     workdir = tempfile.mkdtemp(prefix="ipvs-table-native-")
     try:
-        prepare(workdir, options.rules)
+        prepare(workdir, options.rules, os.path.abspath(options.checkout))
         samples = [run_sample(workdir) for dummy in range(options.repeat)]
-        print("ipvs_table, %d rules from empty, %d lines: median of %d samples (wall s / CPU s), load %.2f" % (
-            options.rules, samples[0]["commands"], len(samples), os.getloadavg()[0]))
+        print("ipvs_table of %s, %d rules from empty, %d lines: median of %d samples (wall s / CPU s), load %.2f" % (
+            options.checkout, options.rules, samples[0]["commands"], len(samples), os.getloadavg()[0]))
         for phase in ("imports", "main", "exit_json", "total"):
             print("  %-10s %6.3f / %6.3f   (CPU of each: %s)" % (
                 phase, median([s[phase][0] for s in samples]), median([s[phase][1] for s in samples]),
