@@ -464,7 +464,11 @@ def _placed(service, port, options, name=None):
         raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
                              "(only nat can): drop port or use nat." % (
                                  _real_server_named(options, name), port, service.default_real_server_port(), method))
-    return RealServer(options.address, port, *options[2:])
+    # As RealServer(address, port, *options[2:]) builds it, without a call per field.
+    return _new_tuple(RealServer, (options.address, port) + options[2:])
+
+
+_new_tuple = tuple.__new__
 
 
 def _real_server_named(options, name):
@@ -584,12 +588,13 @@ class _CheckedItem(object):
         return options
 
 
-def _checked_item(item, label):
+def _checked_item(item, where, position):
     """The _CheckedItem of a real-server item, from the items checked before when one had its
-    content but its port; raise IpvsInputError naming label."""
+    content but its port; raise IpvsInputError naming the item."""
     item_key = _item_key_without_port(item)
     checked = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
     if checked is None:
+        label = _item_label(where, position)
         params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
         checked = _CheckedItem(params, _real_server_address(params["address"], label + " address"))
         if item_key is not None:
@@ -597,13 +602,17 @@ def _checked_item(item, label):
     return checked
 
 
-def _item_port(service, item, label):
+def _item_port(service, item, where, position):
     """The item's own port (the checked item may be another's, equal but for the port)."""
     port = item.get("port")
     # A plain port in range is the common case: no label to write for a sentence never raised.
     if isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= MAX_PORT:
         return port
-    return _real_server_port(service, port, label + " port")
+    return _real_server_port(service, port, _item_label(where, position) + " port")
+
+
+def _item_label(where, position):
+    return "%s[%d]" % (where, position)
 
 
 def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False, findings=None):
@@ -618,12 +627,13 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
     present, absent, seen = OrderedDict(), [], set()
     live_servers = live_servers or {}
     for position, item in enumerate(items or []):
-        label = "%s[%d]" % (where, position)
+        # Each item's label is written only for a sentence (or findings): a big table has thousands.
         if findings is None:
-            checked = _checked_item(item, label)
-            params, address, port = checked.params, checked.address, _item_port(service, item, label)
+            checked = _checked_item(item, where, position)
+            params, address, port = checked.params, checked.address, _item_port(service, item, where, position)
         else:
             # Findings may read addresses its own way: nothing of theirs goes into the cache.
+            label = _item_label(where, position)
             checked, item_findings = None, findings.within(label)
             params = _validated(REAL_SERVER_ITEM_SPEC, item, label, findings=item_findings)
             if params is None:
@@ -632,7 +642,8 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
         key = (address, port)
         if address is not None and port is not None:
             if key in seen:
-                _refuse(findings, "%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
+                _refuse(findings, "%s repeats real server %s port %d of %s; list each real server once." % (
+                    _item_label(where, position), address, port, service.label()))
                 continue
             seen.add(key)
         state = params.get("state") or "present"
@@ -646,7 +657,7 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
             try:
                 present[key] = _placed(service, port, checked.options_for(base, weight_override))
             except IpvsInputError as error:
-                raise in_item(label, error)
+                raise in_item(_item_label(where, position), error)
         else:
             what = "real server %s" % (address if address is not None else item.get("address"))
             options = _real_server_options(address, what, params, base, weight_override, item_findings)
