@@ -130,6 +130,7 @@ def sample(workdir, profile_path=None):
     basic.AnsibleModule.exit_json = timed_exit_json
     sys.argv = ["ipvs_table.py", os.path.join(workdir, "args.json")]
     stdout, sys.stdout = sys.stdout, io.StringIO()
+    status = None
     try:
         module.main()
     except SystemExit as done:
@@ -149,8 +150,8 @@ def sample(workdir, profile_path=None):
     def spent(first, last):
         return [marks[last][clock] - marks[first][clock] for clock in (0, 1)]
     archive = os.path.join(workdir, "module.zip") + os.sep
-    packed = [module.__file__[len(archive):] for module in list(sys.modules.values())
-              if (getattr(module, "__file__", None) or "").startswith(archive)]
+    packed = [loaded.__file__[len(archive):] for loaded in list(sys.modules.values())
+              if (getattr(loaded, "__file__", None) or "").startswith(archive)]
     return dict(imports=spent("start", "imported"), main=spent("imported", "exit_json"),
                 exit_json=spent("exit_json", "end"), total=spent("start", "end"), commands=len(batch), packed=packed)
 
@@ -170,13 +171,15 @@ def median(values):
     return sorted(values)[len(values) // 2]
 
 
-def report_profile(path, total):
+def report_profile(path, profiled):
     stats = pstats.Stats(path)
     cumulative = {}
     for (filename, dummy, function), row in stats.stats.items():
         key = (os.path.basename(filename), function)
         cumulative[key] = cumulative.get(key, 0) + row[3]
+    total = profiled["total"][0]
     print("\nProfiled run: %.2f s in all" % total)
+    print("  %-34s %6.2f s  %5.1f %%" % ("imports", profiled["imports"][0], 100 * profiled["imports"][0] / total))
     for what, filename, function in PHASES:
         seconds = cumulative.get((filename, function), 0.0)
         print("  %-34s %6.2f s  %5.1f %%" % (what, seconds, 100 * seconds / total))
@@ -185,7 +188,7 @@ def report_profile(path, total):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--rules", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5, help="samples, their median reported (odd)")
     parser.add_argument("--profile", action="store_true", help="one more sample under cProfile, with each phase's share")
@@ -208,7 +211,7 @@ def main():
                 ", ".join("%.3f" % s[phase][1] for s in samples)))
         if options.profile:
             profiled = run_sample(workdir, os.path.join(workdir, "profile"))
-            report_profile(os.path.join(workdir, "profile"), profiled["total"][0])
+            report_profile(os.path.join(workdir, "profile"), profiled)
     finally:
         shutil.rmtree(workdir)
 
