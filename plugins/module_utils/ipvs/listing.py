@@ -176,7 +176,16 @@ def saved_after_change(saved_before, have, operations, lines):
     the whole table. -Sn never prints thresholds: see thresholds_unset.
     """
     expected = Counter(saved_before.splitlines())
+    # An add's line is the table line itself; the adds up to the next removal are counted at once.
+    added = []
     for operation, line in zip(operations, lines):
+        command = operation.command
+        if command in ("-A", "-a"):
+            added.append(line)
+            continue
+        if added:
+            expected.update(added)
+            added = []
         gone = _replaced_lines(operation, have)
         if gone is None:
             return None
@@ -186,9 +195,9 @@ def saved_after_change(saved_before, have, operations, lines):
             expected[old_line] -= 1
             if not expected[old_line]:
                 del expected[old_line]
-        command = operation.command
         if command in TABLE_COMMAND:
             expected[TABLE_COMMAND[command] + line[len(command):]] += 1
+    expected.update(added)
     return expected
 
 

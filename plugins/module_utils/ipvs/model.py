@@ -111,6 +111,9 @@ def checked_int(value, what, minimum, maximum):
     """Return value as an int within [minimum, maximum] or raise one sentence."""
     if isinstance(value, bool):
         raise IpvsInputError("%s must be an integer from %d to %d, got %r." % (what, minimum, maximum, value))
+    # An int in range is the common case (every port and weight of a big table): no parsing.
+    if isinstance(value, int) and minimum <= value <= maximum:
+        return int(value)
     try:
         number = int(str(value).strip(), 10)
     except (TypeError, ValueError):

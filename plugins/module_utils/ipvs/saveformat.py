@@ -79,7 +79,35 @@ def operation_words(operation):
 
 
 def operation_line(operation):
-    return " ".join(operation_words(operation))
+    """' '.join(operation_words(operation)), from the text of its service and of its settings,
+    each joined once per run: a big table names each service in several lines and repeats the
+    same few settings thousands of times."""
+    command, service, real_server = operation.command, operation.service, operation.real_server
+    service_text = _SERVICE_TEXT.get(service)
+    if service_text is None:
+        service_text = _SERVICE_TEXT[service] = " ".join(service.words())
+    if command in ("-A", "-E"):
+        settings_text = _SETTINGS_TEXT.get(operation.settings)
+        if settings_text is None:
+            settings_text = _SETTINGS_TEXT[operation.settings] = " ".join(service_setting_words(operation.settings))
+        return "%s %s %s" % (command, service_text, settings_text)
+    if command == "-D":
+        return "%s %s" % (command, service_text)
+    target = join_address_port(real_server.address, real_server.port)
+    if command == "-d":
+        return "%s %s -r %s" % (command, service_text, target)
+    # Keyed by every field but address and port, which target holds.
+    settings = real_server[2:]
+    settings_text = _REAL_SERVER_SETTINGS_TEXT.get(settings)
+    if settings_text is None:
+        settings_text = _REAL_SERVER_SETTINGS_TEXT[settings] = " ".join(real_server_setting_words(real_server))
+    return "%s %s -r %s %s" % (command, service_text, target, settings_text)
+
+
+# The text of each service and of each distinct service or real-server settings, for the life of one module run.
+_SERVICE_TEXT = {}
+_SETTINGS_TEXT = {}
+_REAL_SERVER_SETTINGS_TEXT = {}
 
 
 def table_operations(table, services=None):

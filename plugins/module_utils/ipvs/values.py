@@ -242,18 +242,47 @@ NATIVE_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict
 _PREPARED_SPECS = {}
 
 
+class _OptionCheck(object):
+    """What _validated checks of one option, worked out once from its spec."""
+
+    __slots__ = ("kind", "native", "check", "elements", "elements_native", "elements_check", "choices", "allowed")
+
+    def __init__(self, option):
+        self.kind = option["type"]
+        self.native, self.check = NATIVE_TYPES[self.kind], TYPE_CHECKS[self.kind]
+        self.elements = option.get("elements")
+        if self.elements:
+            self.elements_native, self.elements_check = NATIVE_TYPES[self.elements], TYPE_CHECKS[self.elements]
+        self.choices = option.get("choices")
+        self.allowed = frozenset(self.choices) if self.choices else None
+
+    def typed(self, value):
+        """The value as its type (and its elements as theirs); raise TypeError or ValueError."""
+        if not isinstance(value, self.native):
+            value = self.check(value)
+        if self.elements:
+            native, check = self.elements_native, self.elements_check
+            value = [element if isinstance(element, native) else check(element) for element in value]
+        return value
+
+    def unknown(self, value):
+        """The first of the value's choices (or its elements') that is not allowed, or None."""
+        for element in (value if self.elements else (value,)):
+            if element not in self.allowed:
+                return element
+        return None
+
+
 def _prepared(spec):
-    """(defaults, required option names, option names) of a spec, worked out once per spec."""
+    """(defaults, required option names, option names, _OptionCheck by option name) of a spec,
+    worked out once per spec."""
     prepared = _PREPARED_SPECS.get(id(spec))
     if prepared is None:
         defaults = dict((name, option.get("default")) for name, option in spec.items())
         required = [name for name, option in spec.items() if option.get("required")]
-        prepared = _PREPARED_SPECS[id(spec)] = (defaults, required, frozenset(spec))
+        checks = dict((name, _OptionCheck(option)) for name, option in spec.items())
+        prepared = _PREPARED_SPECS[id(spec)] = (defaults, required, frozenset(spec), checks)
     return prepared
-
-
-def _typed(kind, value):
-    return value if isinstance(value, NATIVE_TYPES[kind]) else TYPE_CHECKS[kind](value)
 
 
 def _validated(spec, params, where, rules=None, findings=None):
@@ -267,7 +296,7 @@ def _validated(spec, params, where, rules=None, findings=None):
     if not isinstance(params, dict):
         _refuse(findings, "%s must be a dictionary, got %r." % (where, params))
         return None
-    defaults, required, names = _prepared(spec)
+    defaults, required, names, checks = _prepared(spec)
     if not names.issuperset(params):
         unknown = sorted(set(params) - names)
         _refuse(findings, "%s has unknown option(s) %s; it takes %s." % (where, ", ".join(unknown), ", ".join(sorted(spec))))
@@ -277,28 +306,27 @@ def _validated(spec, params, where, rules=None, findings=None):
             _refuse(findings, "%s: missing required option %s." % (where, name))
             result[name] = REFUSED
     for name, value in params.items():
-        if value is None or name not in names:
+        check = checks.get(name)
+        if value is None or check is None:
             continue
-        option = spec[name]
         try:
-            value = _typed(option["type"], value)
-            if option.get("elements"):
-                value = [_typed(option["elements"], element) for element in value]
+            value = check.typed(value)
         except (TypeError, ValueError) as error:
-            _refuse(findings, "%s: option %s must be of type %s (%s)." % (where, name, option.get("elements") or option["type"], error))
+            _refuse(findings, "%s: option %s must be of type %s (%s)." % (where, name, check.elements or check.kind, error))
             result[name] = REFUSED
             continue
-        choices = option.get("choices")
-        if choices:
-            unknown = [element for element in (value if isinstance(value, list) else [value]) if element not in choices]
-            if unknown:
-                _refuse(findings, "%s: %s" % (where, unknown_value(name, unknown[0], choices)))
+        if check.allowed is not None:
+            unknown = check.unknown(value)
+            if unknown is not None:
+                _refuse(findings, "%s: %s" % (where, unknown_value(name, unknown, check.choices)))
                 result[name] = REFUSED
                 continue
         result[name] = value
     for name, value, needed in (rules or {}).get("required_if", ()):
+        if result.get(name) != value:
+            continue
         missing = [option for option in needed if result.get(option) is None]
-        if result.get(name) == value and missing:
+        if missing:
             _refuse(findings, "%s: %s is %s but all of the following are missing: %s." % (where, name, value, ", ".join(missing)))
             result.update((option, REFUSED) for option in missing)
     return result
@@ -428,17 +456,23 @@ def _placed(service, port, options, name=None):
     checked once per distinct item (see pool_from_params). An address None (not known yet,
     while collecting findings) skips the check of its family, and name names the real server.
     """
-    what = "real server %s" % (options.address if options.address is not None else name)
     method = options.forwarding_method
-    if options.address is not None:
-        family = address_family(options.address)
-        if family != service.family and method != "tun":
-            raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
-                what, family, service.label(), service.family))
+    if options.address is not None and method != "tun" and address_family(options.address) != service.family:
+        raise IpvsInputError("%s is %s but %s is %s: the kernel mixes address families only with forwarding_method tun." % (
+            _real_server_named(options, name), address_family(options.address), service.label(), service.family))
     if method in ("dr", "tun") and port != service.default_real_server_port():
         raise IpvsInputError("%s port %d differs from the service port %d, but with forwarding_method %s the kernel cannot remap ports "
-                             "(only nat can): drop port or use nat." % (what, port, service.default_real_server_port(), method))
-    return RealServer(options.address, port, *options[2:])
+                             "(only nat can): drop port or use nat." % (
+                                 _real_server_named(options, name), port, service.default_real_server_port(), method))
+    # As RealServer(address, port, *options[2:]) builds it, without a call per field.
+    return _new_tuple(RealServer, (options.address, port) + options[2:])
+
+
+_new_tuple = tuple.__new__
+
+
+def _real_server_named(options, name):
+    return "real server %s" % (options.address if options.address is not None else name)
 
 
 def _real_server_options(address, what, params, base, weight_override, findings=None):
@@ -518,7 +552,7 @@ def _item_key_without_port(item):
     are never taken for each other.
     """
     try:
-        key = tuple((name, type(value), value) for name, value in item.items() if name != "port")
+        key = tuple([(name, type(value), value) for name, value in item.items() if name != "port"])
         hash(key)
     except (AttributeError, TypeError):
         return None
@@ -536,6 +570,51 @@ def _collected_address_and_port(service, item, params, label, findings):
     return address, port
 
 
+class _CheckedItem(object):
+    """A real-server item checked once for all the items of the same content but their port:
+    its parameters, its address, and its options (without a port) per (live base, weight
+    override), built when first asked for."""
+
+    __slots__ = ("params", "address", "options")
+
+    def __init__(self, params, address):
+        self.params, self.address, self.options = params, address, {}
+
+    def options_for(self, base, weight_override):
+        options = self.options.get((base, weight_override))
+        if options is None:
+            options = _real_server_options(self.address, "real server %s" % self.address, self.params, base, weight_override)
+            self.options[(base, weight_override)] = options
+        return options
+
+
+def _checked_item(item, where, position):
+    """The _CheckedItem of a real-server item, from the items checked before when one had its
+    content but its port; raise IpvsInputError naming the item."""
+    item_key = _item_key_without_port(item)
+    checked = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
+    if checked is None:
+        label = _item_label(where, position)
+        params = _validated(REAL_SERVER_ITEM_SPEC, item, label)
+        checked = _CheckedItem(params, _real_server_address(params["address"], label + " address"))
+        if item_key is not None:
+            _CHECKED_ITEMS[item_key] = checked
+    return checked
+
+
+def _item_port(service, item, where, position):
+    """The item's own port (the checked item may be another's, equal but for the port)."""
+    port = item.get("port")
+    # A plain port in range is the common case: no label to write for a sentence never raised.
+    if isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= MAX_PORT:
+        return port
+    return _real_server_port(service, port, _item_label(where, position) + " port")
+
+
+def _item_label(where, position):
+    return "%s[%d]" % (where, position)
+
+
 def pool_from_params(service, items, live_servers=None, where="real_servers", merge=False, findings=None):
     """Build (present OrderedDict, absent keys) from a real_servers list; reject duplicates.
 
@@ -548,27 +627,23 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
     present, absent, seen = OrderedDict(), [], set()
     live_servers = live_servers or {}
     for position, item in enumerate(items or []):
-        label = "%s[%d]" % (where, position)
-        item_findings = findings.within(label) if findings is not None else None
-        # Findings may read addresses its own way: nothing of theirs goes into the caches.
-        item_key = _item_key_without_port(item) if findings is None else None
-        params = _CHECKED_ITEMS.get(item_key) if item_key is not None else None
-        if params is None:
+        # Each item's label is written only for a sentence (or findings): a big table has thousands.
+        if findings is None:
+            checked = _checked_item(item, where, position)
+            params, address, port = checked.params, checked.address, _item_port(service, item, where, position)
+        else:
+            # Findings may read addresses its own way: nothing of theirs goes into the cache.
+            label = _item_label(where, position)
+            checked, item_findings = None, findings.within(label)
             params = _validated(REAL_SERVER_ITEM_SPEC, item, label, findings=item_findings)
             if params is None:
                 continue
-            if item_key is not None:
-                _CHECKED_ITEMS[item_key] = params
-        if item_findings is None:
-            address = _real_server_address(params["address"], label + " address")
-            # The item's own port: params may be another item's, equal but for the port.
-            port = _real_server_port(service, item.get("port"), label + " port")
-        else:
             address, port = _collected_address_and_port(service, item, params, label, item_findings)
         key = (address, port)
         if address is not None and port is not None:
             if key in seen:
-                _refuse(findings, "%s repeats real server %s port %d of %s; list each real server once." % (label, address, port, service.label()))
+                _refuse(findings, "%s repeats real server %s port %d of %s; list each real server once." % (
+                    _item_label(where, position), address, port, service.label()))
                 continue
             seen.add(key)
         state = params.get("state") or "present"
@@ -578,27 +653,21 @@ def pool_from_params(service, items, live_servers=None, where="real_servers", me
         # drained keeps the live settings and only sets weight 0; merged keeps unset ones too.
         base = live_servers.get(key) if (merge or state == "drained") else None
         weight_override = 0 if state == "drained" else None
-        try:
-            options_key = (item_key, base, weight_override)
-            options = _BUILT_OPTIONS.get(options_key) if item_key is not None else None
-            if options is None:
-                what = "real server %s" % (address if address is not None else item.get("address"))
-                options = _real_server_options(address, what, params, base, weight_override, item_findings)
-                if item_key is not None:
-                    _BUILT_OPTIONS[options_key] = options
-            if item_findings is None:
-                present[key] = _placed(service, port, options)
-            elif port is not None:
+        if checked is not None:
+            try:
+                present[key] = _placed(service, port, checked.options_for(base, weight_override))
+            except IpvsInputError as error:
+                raise in_item(_item_label(where, position), error)
+        else:
+            what = "real server %s" % (address if address is not None else item.get("address"))
+            options = _real_server_options(address, what, params, base, weight_override, item_findings)
+            if port is not None:
                 _attempt(item_findings, _placed, service, port, options, item.get("address"))
-        except IpvsInputError as error:
-            raise in_item(label, error)
     return present, absent
 
 
-# Checked real-server items by _item_key_without_port, and their options by (item key, base, weight
-# override), for the life of one module run.
+# Checked real-server items by _item_key_without_port, for the life of one module run.
 _CHECKED_ITEMS = {}
-_BUILT_OPTIONS = {}
 
 
 def desired_service_from_params(params, have, where, merge=False, purge_default=None, findings=None):

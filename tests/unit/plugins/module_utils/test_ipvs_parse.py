@@ -18,7 +18,7 @@ from ansible_collections.lvs.topology.plugins.module_utils.ipvs.listing import (
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.model import IpvsParseError, Operation, RealServer, ServiceSettings, VirtualService
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import table_digest
 from ansible_collections.lvs.topology.plugins.module_utils.ipvs.saveformat import (
-    in_record_order, operation_line, parse_saved_table, table_lines, table_operations, with_thresholds,
+    in_record_order, operation_line, operation_words, parse_saved_table, table_lines, table_operations, with_thresholds,
 )
 from ansible_collections.lvs.topology.tests.unit.plugins.module_utils.ipvs_fixtures import captured
 
@@ -74,6 +74,28 @@ def test_mixed_family_and_fwmark_real_servers(table):
 def test_rendering_reproduces_the_save_output_line_for_line(table):
     expected = SAVED.replace("-A -f -1 ", "-A -f 4294967295 ").splitlines()
     assert table_lines(table) == expected
+
+
+def every_kind_of_operation(table):
+    """Each of the six commands on every service and real server of a table, and each real
+    server again with thresholds."""
+    for service, entry in table.items():
+        yield Operation("-A", service, entry.settings, None)
+        yield Operation("-E", service, entry.settings, None)
+        yield Operation("-D", service, None, None)
+        for real_server in entry.real_servers.values():
+            for command in ("-a", "-e", "-d"):
+                yield Operation(command, service, None, real_server)
+                yield Operation(command, service, None, real_server._replace(upper_threshold=100, lower_threshold=50))
+
+
+def test_a_line_is_its_argv_words_joined(table):
+    """A batch line is rendered from the text of its service and settings, kept from the lines
+    before; argv words are rendered afresh. Both must say the same, the first time and again."""
+    operations = list(every_kind_of_operation(table))
+    words = [" ".join(operation_words(operation)) for operation in operations]
+    assert [operation_line(operation) for operation in operations] == words
+    assert [operation_line(operation) for operation in operations] == words
 
 
 def test_thresholds_come_from_the_thresholds_listing():

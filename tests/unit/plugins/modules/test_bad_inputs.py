@@ -55,7 +55,6 @@ VIP_ADDRESS_DEFAULTS = {"address": "192.0.2.101", "interface": "lo"}
 def module_run(monkeypatch):
     """A fresh module run: the checks ipvs_table keeps for the life of one run start empty, as in a new process."""
     monkeypatch.setattr(values, "_CHECKED_ITEMS", {})
-    monkeypatch.setattr(values, "_BUILT_OPTIONS", {})
 
 
 def cases(*kinds):
