@@ -359,22 +359,42 @@ def _where(service):
     return "Service %s" % service["name"]
 
 
+# A service whose values the builders accept: the service (normalised), the ipvs_table item
+# they checked (its real servers' hosts as given) and the DesiredService they built from it.
+CheckedService = namedtuple("CheckedService", "service item desired")
+
+
 def _values_checked(readable, address_reader):
-    """(the services whose values the builders accept, normalised; the problems of every
-    service's values). Each service's ipvs_table item is checked by the module's own
+    """([CheckedService] of the services whose values the builders accept; the problems of
+    every service's values). Each service's ipvs_table item is checked by the module's own
     builders, every problem kept; address_reader(service) reads its real servers' addresses
     (see Findings)."""
     checked, problems = [], []
     for read in readable:
-        findings = Findings(read.where, address_reader(read.service))
         item = ipvs_item(read.service, lambda real_server: real_server["host"])
-        params = validated_service_item(item, read.where, findings)
-        desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
-        problems.extend(findings.sentences)
-        if read.clean and not findings.sentences:
+        desired, found = _built(read, item, address_reader)
+        problems.extend(found)
+        if read.clean and not found:
             _normalise_from(read.service, desired)
-            checked.append(read.service)
+            checked.append(CheckedService(read.service, item, desired))
     return checked, problems
+
+
+def _built(read, item, address_reader):
+    """(the DesiredService the builders make of a read service's item, every problem of its values)."""
+    if read.clean:
+        try:
+            # The module's own path first: it stops at the first problem, so it needs no
+            # Findings, and checks a real server seen in another service only for its port,
+            # which is most of a big table. A service it refuses, or whose real servers are
+            # named rather than given by address, is checked again for every problem.
+            return desired_service_from_params(validated_service_item(item, read.where), {}, read.where, purge_default=True), []
+        except IpvsInputError:
+            pass
+    findings = Findings(read.where, address_reader(read.service))
+    params = validated_service_item(item, read.where, findings)
+    desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
+    return desired, findings.sentences
 
 
 def _literal_addresses_only(service):
@@ -399,19 +419,31 @@ def _normalise_from(service, desired):
 def read_services(services):
     """(the services with their defaults filled in and their values normalised, every problem
     their values have without the facts of any host). A service with a problem is left out."""
+    checked, problems = _checked_services(services)
+    return [service for service, dummy, dummy in checked], problems
+
+
+def _checked_services(services):
+    """([CheckedService], every problem of the services' values without the facts of any host)."""
     readable, problems = _read_all(services)
     checked, found = _values_checked(readable, _literal_addresses_only)
     return checked, problems + found
+
+
+def _usable_services(services):
+    """[CheckedService] of every service; raise TopologyError with every problem of their values."""
+    require_netaddr()
+    checked, problems = _checked_services(services)
+    if problems:
+        raise TopologyError(" ".join(problems))
+    return checked
 
 
 def normalize_services(services, hostvars=None, directors=None):
     """Return a copy of lvs_virtual_services with every default filled in; raise TopologyError
     with every problem of its values. With hostvars, each real server also gets its address
     (its RIP, as ipvs_config resolves it; TopologyError when it cannot be told)."""
-    require_netaddr()
-    services, problems = read_services(services)
-    if problems:
-        raise TopologyError(" ".join(problems))
+    services = [service for service, dummy, dummy in _usable_services(services)]
     if hostvars is not None:
         topology = Topology(services, hostvars, directors)
         for service in services:
@@ -583,7 +615,7 @@ def topology_problems(services, hostvars, directors):
     topology = Topology([read.service for read in readable], hostvars, directors)
     checked, found = _values_checked(readable, topology.address_reader)
     problems.extend(found)
-    problems.extend(_across_services(checked))
+    problems.extend(_across_services([service for service, dummy, dummy in checked]))
     for director in topology.directors:
         if director not in topology.hostvars:
             problems.append("Director %s is not an inventory host." % director)
@@ -685,11 +717,17 @@ def _nat_gateway_problems(topology, service, real_server, rip, label):
     return []
 
 
-def _desired(topology, service):
-    """The DesiredService the ipvs_table module will build from the service; raise TopologyError
-    with its first problem (with the RIPs resolved, which a model without facts cannot check)."""
+def _desired(topology, checked):
+    """The DesiredService the ipvs_table module will build from a CheckedService; raise
+    TopologyError with its first problem (with the RIPs resolved, which a model without facts
+    cannot check)."""
+    service = checked.service
     where = _where(service)
     item = ipvs_item(service, lambda real_server: topology.rip(service, real_server))
+    if item == checked.item:
+        # Every real server given by its address, the item is the one the builders checked
+        # already (or differs only by the values they normalised, which they read back alike).
+        return item, checked.desired
     try:
         return item, desired_service_from_params(validated_service_item(item, where), {}, where, purge_default=True)
     except IpvsInputError as error:
@@ -721,18 +759,24 @@ def _config_entry(item, desired):
     return entry
 
 
+def _configured(services, hostvars, directors):
+    """(the Topology of lvs_virtual_services, their ipvs_table config, service by service)."""
+    checked = _usable_services(services)
+    topology = Topology([service for service, dummy, dummy in checked], hostvars, directors)
+    return topology, [_config_entry(*_desired(topology, service)) for service in checked]
+
+
 def ipvs_config(services, hostvars, directors):
     """lvs_virtual_services as the `config` list of lvs.topology.ipvs_table."""
-    topology = _topology(services, hostvars, directors)
-    return [_config_entry(*_desired(topology, service)) for service in topology.services]
+    return _configured(services, hostvars, directors)[1]
 
 
 def keepalived_virtual_servers(services, hostvars, directors):
     """lvs_virtual_services as keepalived virtual_server blocks: the ipvs_table config of each
     service plus lb_kind, the health check, sorry server, quorum and inhibit_on_failure."""
-    topology = _topology(services, hostvars, directors)
+    topology, config = _configured(services, hostvars, directors)
     blocks = []
-    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+    for service, entry in zip(topology.services, config):
         options = service["keepalived"] or _read_keepalived({}, _Reading(_where(service)))
         block = dict(entry, name=service["name"], lb_kind=KEEPALIVED_LB_KIND[service["forwarding_method"]])
         # keepalived takes the virtual server's lb_kind for each real server without an lvs_method of its own.
@@ -753,11 +797,11 @@ def keepalived_virtual_servers(services, hostvars, directors):
 def real_server_entries(services, hostvars, directors, host):
     """Every (virtual service, real server) pair that names host, in the shape of the
     lvs.topology.ipvs_real_server options, with the weight the model gives it."""
-    topology = _topology(services, hostvars, directors)
+    topology, config = _configured(services, hostvars, directors)
     addresses = [str(net.ip) for nic, net in topology.networks(host) or []]
     wanted = _literal_address(host)
     entries = []
-    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+    for service, entry in zip(topology.services, config):
         identity = dict((key, entry[key]) for key in ("protocol", "address", "port", "fwmark", "family") if key in entry)
         for real_server, resolved in zip(service["real_servers"], entry["real_servers"]):
             # An address designates the real server whose RIP it is, however the model names it.
