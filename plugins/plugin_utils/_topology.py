@@ -383,16 +383,17 @@ def _where(service):
     return "Service %s" % service["name"]
 
 
-# A service whose values the builders accept: the service (normalised), the ipvs_table item
-# they checked (its real servers' hosts as given) and the DesiredService they built from it.
-CheckedService = namedtuple("CheckedService", "service item desired")
+# A service whose values the builders accept: the service (normalised) and, when asked for
+# and told by the check already, its ipvs_table config entry (else None).
+CheckedService = namedtuple("CheckedService", "service entry")
 
 
-def _values_checked(readable, address_reader):
+def _values_checked(readable, address_reader, entries=False):
     """([CheckedService] of the services whose values the builders accept; the problems of
     every service's values). Each service's ipvs_table item is checked by the module's own
     builders, every problem kept; address_reader(service) reads its real servers' addresses
-    (see Findings)."""
+    (see Findings). With entries, each service whose real servers are all given by address
+    gets its config entry from that check (see _entry_of_addresses)."""
     checked, problems = [], []
     for read in readable:
         item = ipvs_item(read.service, lambda real_server: real_server["host"])
@@ -400,8 +401,17 @@ def _values_checked(readable, address_reader):
         problems.extend(found)
         if read.clean and not found:
             _normalise_from(read.service, desired)
-            checked.append(CheckedService(read.service, item, desired))
+            checked.append(CheckedService(read.service, _entry_of_addresses(read.service, item, desired) if entries else None))
     return checked, problems
+
+
+def _entry_of_addresses(service, checked_item, desired):
+    """The service's config entry when its real servers are all given by address, so their
+    RIPs (the addresses as the module writes them) need no facts, and its item with those RIPs
+    is the one the builders checked (or differs only by values they normalised, which they read
+    back alike); None otherwise. Built now, the service's DesiredService is not kept."""
+    item = ipvs_item(service, lambda real_server: _literal_address(real_server["host"]))
+    return _config_entry(item, desired) if item == checked_item else None
 
 
 def _built(read, item, address_reader):
@@ -444,20 +454,20 @@ def read_services(services):
     """(the services with their defaults filled in and their values normalised, every problem
     their values have without the facts of any host). A service with a problem is left out."""
     checked, problems = _checked_services(services)
-    return [service for service, dummy, dummy in checked], problems
+    return [service for service, dummy in checked], problems
 
 
-def _checked_services(services):
+def _checked_services(services, entries=False):
     """([CheckedService], every problem of the services' values without the facts of any host)."""
     readable, problems = _read_all(services)
-    checked, found = _values_checked(readable, _literal_addresses_only)
+    checked, found = _values_checked(readable, _literal_addresses_only, entries)
     return checked, problems + found
 
 
-def _usable_services(services):
+def _usable_services(services, entries=False):
     """[CheckedService] of every service; raise TopologyError with every problem of their values."""
     require_netaddr()
-    checked, problems = _checked_services(services)
+    checked, problems = _checked_services(services, entries)
     if problems:
         raise TopologyError(" ".join(problems))
     return checked
@@ -468,7 +478,7 @@ def normalize_services(services, hostvars=None, directors=None):
     """Return a copy of lvs_virtual_services with every default filled in; raise TopologyError
     with every problem of its values. With hostvars, each real server also gets its address
     (its RIP, as ipvs_config resolves it; TopologyError when it cannot be told)."""
-    services = [service for service, dummy, dummy in _usable_services(services)]
+    services = [service for service, dummy in _usable_services(services)]
     if hostvars is not None:
         topology = Topology(services, hostvars, directors)
         for service in services:
@@ -641,7 +651,7 @@ def topology_problems(services, hostvars, directors):
     topology = Topology([read.service for read in readable], hostvars, directors)
     checked, found = _values_checked(readable, topology.address_reader)
     problems.extend(found)
-    problems.extend(_across_services([service for service, dummy, dummy in checked]))
+    problems.extend(_across_services([service for service, dummy in checked]))
     for director in topology.directors:
         if director not in topology.hostvars:
             problems.append("Director %s is not an inventory host." % director)
@@ -743,17 +753,11 @@ def _nat_gateway_problems(topology, service, real_server, rip, label):
     return []
 
 
-def _desired(topology, checked):
-    """The DesiredService the ipvs_table module will build from a CheckedService; raise
-    TopologyError with its first problem (with the RIPs resolved, which a model without facts
-    cannot check)."""
-    service = checked.service
+def _desired(topology, service):
+    """The DesiredService the ipvs_table module will build from the service; raise TopologyError
+    with its first problem (with the RIPs resolved, which a model without facts cannot check)."""
     where = _where(service)
     item = ipvs_item(service, lambda real_server: topology.rip(service, real_server))
-    if item == checked.item:
-        # Every real server given by its address, the item is the one the builders checked
-        # already (or differs only by the values they normalised, which they read back alike).
-        return item, checked.desired
     try:
         return item, desired_service_from_params(validated_service_item(item, where), {}, where, purge_default=True)
     except IpvsInputError as error:
@@ -787,9 +791,9 @@ def _config_entry(item, desired):
 
 def _configured(services, hostvars, directors):
     """(the Topology of lvs_virtual_services, their ipvs_table config, service by service)."""
-    checked = _usable_services(services)
-    topology = Topology([service for service, dummy, dummy in checked], hostvars, directors)
-    return topology, [_config_entry(*_desired(topology, service)) for service in checked]
+    checked = _usable_services(services, entries=True)
+    topology = Topology([service for service, dummy in checked], hostvars, directors)
+    return topology, [_config_entry(*_desired(topology, service)) if entry is None else entry for service, entry in checked]
 
 
 @_collector_paused
