@@ -112,12 +112,18 @@ def hostless_ipvs_table():
                 index = handle.read()
             with open(MODULE_PATH, "rb") as handle:
                 planning = planning_key(handle.read(), self._task.args["state"])
-            record = {"run": "f" * 64, "table": TABLE_DIGEST, "planning": planning, "index": text_digest(index)}
             if os.environ["BENCH_STEP"] == "noop":
-                # The record of this very run, the key the command looks for: the host prints no index.
-                record["run"], index = re.search(r'"run": "([0-9a-f]{64})"', cmd).group(1), ""
-            answer = "%s\n%s\n%s  -\n%s\n%s" % (json.dumps(record), SECTION, TABLE_DIGEST, SECTION, index)
-            return {"rc": 0, "stdout": answer, "stderr": ""}
+                # The record of this very run (the key the command looks for): the host prints
+                # the live table's digest.
+                record = {"run": re.search(r'"run": "([0-9a-f]{64})"', cmd).group(1), "table": TABLE_DIGEST}
+                return self._answer(record, "%s  -\n" % TABLE_DIGEST, "")
+            # The record of another config: the host prints the index it names instead.
+            record = {"run": "f" * 64, "table": TABLE_DIGEST, "planning": planning, "index": text_digest(index)}
+            return self._answer(record, "", index)
+
+        @staticmethod
+        def _answer(record, digest, index):
+            return {"rc": 0, "stdout": "%s\n%s\n%s%s\n%s" % (json.dumps(record), SECTION, digest, SECTION, index), "stderr": ""}
 
         def _execute_module(self, *args, **kwargs):
             return {"changed": True, "items_sent": len(json.loads(kwargs["module_args"]["config"]))}
