@@ -7,6 +7,9 @@
     .venv/bin/python tests/bench/controller.py time 5000        # ansible-playbook, step by step
     .venv/bin/python tests/bench/controller.py action 5000      # the filter and the action, in-process
 
+--collections DIR measures the collection found there instead of this checkout's (another
+checkout linked as DIR/ansible_collections/lvs/topology).
+
 prepare writes, per N, .build/controller/N/: an inventory of one director on the local
 connection with lvs_virtual_services in group_vars/directors.json, written by
 rules.write_vars as bench.py writes it; the same with the one weight (d) changes (changed/);
@@ -15,7 +18,7 @@ table converged. time runs each step's ansible-playbook RUNS times after one war
 prints the median wall and CPU seconds (ansible-playbook and its children):
 
     start      a play without tasks, small inventory: ansible-playbook starting and stopping
-    floor      floor.yml (one ping), small inventory
+    floor      floor.yml (one ping, its module run here on the local connection), small inventory
     inventory  floor.yml with the table in group_vars: the same plus loading the table
     template   converge.yml's expression templated into a debug of its length
     noop       converge.yml's task, the host's record answering (c) a no-op rerun
@@ -24,7 +27,10 @@ prints the median wall and CPU seconds (ansible-playbook and its children):
 noop and weight run ipvs_table's own action plugin but for the host: the record check's
 command is answered with what a host holding the record would print, and the module run (d)
 sends is not made. So they count all the controller does for the task, but none of the
-host's work nor the connection's. action times the same parts in one process, on plain data.
+host's work nor the connection's. action times the parts in one process: the group_vars file
+loaded as ansible-playbook loads it, the expression templated by Ansible from it, the filter
+alone on plain data, and the action's own work for (c), the run key, and for (d), the changed
+items found from the index.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -48,6 +54,7 @@ sys.path.insert(0, HERE)
 import rules  # noqa: E402
 
 WORKDIR = os.path.join(ROOT, ".build", "controller")
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 DIRECTOR = "director"
 # The live table's digest the record names: any will do, the host's answer is made up alike.
 TABLE_DIGEST = "0" * 64
@@ -155,35 +162,63 @@ def time_steps(count, runs):
             runs, os.getloadavg()[0]), flush=True)
 
 
+def median_cpu(call, runs):
+    """Median CPU seconds of call() over runs calls."""
+    seconds = []
+    for dummy in range(runs):
+        started = time.process_time()
+        call()
+        seconds.append(time.process_time() - started)
+    return statistics.median(seconds)
+
+
+def group_vars(count):
+    """The table's group_vars file as ansible-playbook's host_group_vars loads it."""
+    from ansible.parsing.dataloader import DataLoader
+
+    path = os.path.join(inventory_dir(count, "big"), "group_vars", "directors.json")
+    try:
+        return DataLoader().load_from_file(path, unsafe=True, trusted_as_template=True)
+    except TypeError:  # ansible-core before 2.19: no trust to give
+        return DataLoader().load_from_file(path, unsafe=True)
+
+
 def action_parts(count, runs):
-    """CPU seconds (median) of the filter on plain data and of the action's own work for (c),
-    the run key, and for (d), the changed items found from the index."""
+    """CPU seconds (median) of the group_vars load, the expression templated by Ansible, the
+    filter on plain data, and the action's own work for (c), the run key, and for (d), the
+    changed items found from the index."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
     from ansible_collections.lvs.topology.plugins.action.ipvs_table import MODULE_PATH, config_text
     from ansible_collections.lvs.topology.plugins.filter.lvs_ipvs_config import lvs_ipvs_config
     from ansible_collections.lvs.topology.plugins.module_utils.ipvs.delta import delta_from_index
     from ansible_collections.lvs.topology.plugins.module_utils.ipvs.record import run_key
     from ansible_collections.lvs.topology.plugins.module_utils.ipvs.resource import config_items
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # ansible-core before 2.19 templates every string
+        trust_as_template = str
 
     services, changed = rules.virtual_services(count), rules.virtual_services(count, weight_changed=True)
     with open(os.path.join(WORKDIR, str(count), "index.json")) as handle:
         index = json.load(handle)
+    loaded = group_vars(count)
+    expression = trust_as_template("{{ %s }}" % EXPRESSION)
+    with open(MODULE_PATH, "rb") as handle:
+        module_text = handle.read()
+    text, changed_text = (lvs_ipvs_config(table, {}, [DIRECTOR], as_json=True) for table in (services, changed))
 
-    def no_op():
-        with open(MODULE_PATH, "rb") as handle:
-            return run_key(handle.read(), "overridden", config_text(lvs_ipvs_config(services, {}, [DIRECTOR], as_json=True)))
+    def templated():
+        variables = dict(loaded, hostvars={DIRECTOR: {}}, director_hosts=[DIRECTOR])
+        return Templar(DataLoader(), variables=variables).template(expression)
 
-    def one_weight():
-        text = config_text(lvs_ipvs_config(changed, {}, [DIRECTOR], as_json=True))
-        assert len(delta_from_index(config_items(text), index).items) == 1
-
-    for name, call in (("filter", lambda: lvs_ipvs_config(services, {}, [DIRECTOR], as_json=True)), ("filter + (c)", no_op),
-                       ("filter + (d)", one_weight)):
-        seconds = []
-        for dummy in range(runs):
-            started = time.process_time()
-            call()
-            seconds.append(time.process_time() - started)
-        print("N=%d %-12s CPU %.3f s (median of %d)" % (count, name, statistics.median(seconds), runs), flush=True)
+    templated()
+    parts = (("group_vars", lambda: group_vars(count)), ("templated", templated),
+             ("filter", lambda: lvs_ipvs_config(services, {}, [DIRECTOR], as_json=True)),
+             ("action (c)", lambda: run_key(module_text, "overridden", config_text(text))),
+             ("action (d)", lambda: delta_from_index(config_items(config_text(changed_text)), index)))
+    for name, call in parts:
+        print("N=%d %-10s CPU %.3f s (median of %d)" % (count, name, median_cpu(call, runs), runs), flush=True)
 
 
 def main():
@@ -191,10 +226,14 @@ def main():
     parser.add_argument("what", choices=("prepare", "time", "action"))
     parser.add_argument("counts", type=int, nargs="+", metavar="N")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--collections", default=COLLECTIONS, help="the collections path to measure (default: this checkout's, "
+                        "as make collection-link installs it)")
     args = parser.parse_args()
+    os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.path.abspath(args.collections)
     if args.what != "time":
-        # The collection as make collection-link installs it, imported here as ansible-playbook does.
-        sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+        from ansible.plugins.loader import init_plugin_loader
+
+        init_plugin_loader([os.environ["ANSIBLE_COLLECTIONS_PATH"]])
     for count in args.counts:
         {"prepare": prepare, "time": lambda count: time_steps(count, args.runs), "action": lambda count: action_parts(count, args.runs)}[
             args.what](count)
