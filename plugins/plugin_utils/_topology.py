@@ -19,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+import gc
 import re
 from collections import OrderedDict, namedtuple
 
@@ -109,6 +111,28 @@ MAX_KEEPALIVED_NUMBER = 2147483647
 
 class TopologyError(Exception):
     """The data model cannot be used; the message is one sentence for the user."""
+
+
+def _collector_paused(function):
+    """function, run with Python's cyclic garbage collector paused.
+
+    Reading a big table allocates hundreds of thousands of objects (Ansible's lazy containers
+    hand each value over as a new one) and leaves none in a reference cycle, yet every
+    thousand allocations start a collection, and the oldest generation's walk over every
+    object of the worker - the inventory's variables too - grows with the table: at 50 000
+    rules the collections took a quarter of the filter's time. Whatever cycles there are
+    wait for the first collection after it.
+    """
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+    return paused
 
 
 def require_netaddr():
@@ -359,22 +383,52 @@ def _where(service):
     return "Service %s" % service["name"]
 
 
-def _values_checked(readable, address_reader):
-    """(the services whose values the builders accept, normalised; the problems of every
-    service's values). Each service's ipvs_table item is checked by the module's own
+# A service whose values the builders accept: the service (normalised) and, when asked for
+# and told by the check already, its ipvs_table config entry (else None).
+CheckedService = namedtuple("CheckedService", "service entry")
+
+
+def _values_checked(readable, address_reader, entries=False):
+    """([CheckedService] of the services whose values the builders accept; the problems of
+    every service's values). Each service's ipvs_table item is checked by the module's own
     builders, every problem kept; address_reader(service) reads its real servers' addresses
-    (see Findings)."""
+    (see Findings). With entries, each service whose real servers are all given by address
+    gets its config entry from that check (see _entry_of_addresses)."""
     checked, problems = [], []
     for read in readable:
-        findings = Findings(read.where, address_reader(read.service))
         item = ipvs_item(read.service, lambda real_server: real_server["host"])
-        params = validated_service_item(item, read.where, findings)
-        desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
-        problems.extend(findings.sentences)
-        if read.clean and not findings.sentences:
+        desired, found = _built(read, item, address_reader)
+        problems.extend(found)
+        if read.clean and not found:
             _normalise_from(read.service, desired)
-            checked.append(read.service)
+            checked.append(CheckedService(read.service, _entry_of_addresses(read.service, item, desired) if entries else None))
     return checked, problems
+
+
+def _entry_of_addresses(service, checked_item, desired):
+    """The service's config entry when its real servers are all given by address, so their
+    RIPs (the addresses as the module writes them) need no facts, and its item with those RIPs
+    is the one the builders checked (or differs only by values they normalised, which they read
+    back alike); None otherwise. Built now, the service's DesiredService is not kept."""
+    item = ipvs_item(service, lambda real_server: _literal_address(real_server["host"]))
+    return _config_entry(item, desired) if item == checked_item else None
+
+
+def _built(read, item, address_reader):
+    """(the DesiredService the builders make of a read service's item, every problem of its values)."""
+    if read.clean:
+        try:
+            # The module's own path first: it stops at the first problem, so it needs no
+            # Findings, and checks a real server seen in another service only for its port,
+            # which is most of a big table. A service it refuses, or whose real servers are
+            # named rather than given by address, is checked again for every problem.
+            return desired_service_from_params(validated_service_item(item, read.where), {}, read.where, purge_default=True), []
+        except IpvsInputError:
+            pass
+    findings = Findings(read.where, address_reader(read.service))
+    params = validated_service_item(item, read.where, findings)
+    desired = desired_service_from_params(params, {}, read.where, purge_default=True, findings=findings)
+    return desired, findings.sentences
 
 
 def _literal_addresses_only(service):
@@ -399,19 +453,32 @@ def _normalise_from(service, desired):
 def read_services(services):
     """(the services with their defaults filled in and their values normalised, every problem
     their values have without the facts of any host). A service with a problem is left out."""
+    checked, problems = _checked_services(services)
+    return [service for service, dummy in checked], problems
+
+
+def _checked_services(services, entries=False):
+    """([CheckedService], every problem of the services' values without the facts of any host)."""
     readable, problems = _read_all(services)
-    checked, found = _values_checked(readable, _literal_addresses_only)
+    checked, found = _values_checked(readable, _literal_addresses_only, entries)
     return checked, problems + found
 
 
+def _usable_services(services, entries=False):
+    """[CheckedService] of every service; raise TopologyError with every problem of their values."""
+    require_netaddr()
+    checked, problems = _checked_services(services, entries)
+    if problems:
+        raise TopologyError(" ".join(problems))
+    return checked
+
+
+@_collector_paused
 def normalize_services(services, hostvars=None, directors=None):
     """Return a copy of lvs_virtual_services with every default filled in; raise TopologyError
     with every problem of its values. With hostvars, each real server also gets its address
     (its RIP, as ipvs_config resolves it; TopologyError when it cannot be told)."""
-    require_netaddr()
-    services, problems = read_services(services)
-    if problems:
-        raise TopologyError(" ".join(problems))
+    services = [service for service, dummy in _usable_services(services)]
     if hostvars is not None:
         topology = Topology(services, hostvars, directors)
         for service in services:
@@ -572,6 +639,7 @@ def _describe_key(key):
     return "%s %s port %s" % (key[0], key[1], key[2])
 
 
+@_collector_paused
 def topology_problems(services, hostvars, directors):
     """Every problem of the model, one sentence each; an empty list means it can be deployed.
 
@@ -583,7 +651,7 @@ def topology_problems(services, hostvars, directors):
     topology = Topology([read.service for read in readable], hostvars, directors)
     checked, found = _values_checked(readable, topology.address_reader)
     problems.extend(found)
-    problems.extend(_across_services(checked))
+    problems.extend(_across_services([service for service, dummy in checked]))
     for director in topology.directors:
         if director not in topology.hostvars:
             problems.append("Director %s is not an inventory host." % director)
@@ -721,18 +789,26 @@ def _config_entry(item, desired):
     return entry
 
 
+def _configured(services, hostvars, directors):
+    """(the Topology of lvs_virtual_services, their ipvs_table config, service by service)."""
+    checked = _usable_services(services, entries=True)
+    topology = Topology([service for service, dummy in checked], hostvars, directors)
+    return topology, [_config_entry(*_desired(topology, service)) if entry is None else entry for service, entry in checked]
+
+
+@_collector_paused
 def ipvs_config(services, hostvars, directors):
     """lvs_virtual_services as the `config` list of lvs.topology.ipvs_table."""
-    topology = _topology(services, hostvars, directors)
-    return [_config_entry(*_desired(topology, service)) for service in topology.services]
+    return _configured(services, hostvars, directors)[1]
 
 
+@_collector_paused
 def keepalived_virtual_servers(services, hostvars, directors):
     """lvs_virtual_services as keepalived virtual_server blocks: the ipvs_table config of each
     service plus lb_kind, the health check, sorry server, quorum and inhibit_on_failure."""
-    topology = _topology(services, hostvars, directors)
+    topology, config = _configured(services, hostvars, directors)
     blocks = []
-    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+    for service, entry in zip(topology.services, config):
         options = service["keepalived"] or _read_keepalived({}, _Reading(_where(service)))
         block = dict(entry, name=service["name"], lb_kind=KEEPALIVED_LB_KIND[service["forwarding_method"]])
         # keepalived takes the virtual server's lb_kind for each real server without an lvs_method of its own.
@@ -750,14 +826,15 @@ def keepalived_virtual_servers(services, hostvars, directors):
     return blocks
 
 
+@_collector_paused
 def real_server_entries(services, hostvars, directors, host):
     """Every (virtual service, real server) pair that names host, in the shape of the
     lvs.topology.ipvs_real_server options, with the weight the model gives it."""
-    topology = _topology(services, hostvars, directors)
+    topology, config = _configured(services, hostvars, directors)
     addresses = [str(net.ip) for nic, net in topology.networks(host) or []]
     wanted = _literal_address(host)
     entries = []
-    for service, entry in zip(topology.services, ipvs_config(services, hostvars, directors)):
+    for service, entry in zip(topology.services, config):
         identity = dict((key, entry[key]) for key in ("protocol", "address", "port", "fwmark", "family") if key in entry)
         for real_server, resolved in zip(service["real_servers"], entry["real_servers"]):
             # An address designates the real server whose RIP it is, however the model names it.

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import gc
 import json
 
 import pytest
@@ -127,6 +128,36 @@ def test_ipvs_config_as_json_is_the_list_as_text_even_from_tagged_inventory_stri
     text = lvs_ipvs_config(model, hostvars, ["director"], as_json=True)
     assert isinstance(text, str)
     assert json.loads(text) == lvs_ipvs_config(model, hostvars, ["director"])
+
+
+def test_ipvs_config_of_a_table_is_that_of_each_service_alone(hostvars):
+    # Services that list the same real servers (checked once, then only for their port) by
+    # address or by name, an address spelled otherwise than the module writes it.
+    shared = [{"host": "192.0.2.22", "weight": 2}, {"host": "192.0.2.23", "upper_threshold": 10}]
+    model = services({"name": "web80", "persistence": None, "real_servers": shared},
+                     {"name": "web81", "port": 81, "persistence": {"timeout": 30, "netmask": "255.255.255.0"},
+                      "real_servers": shared + [{"host": "rs1"}]},
+                     {"name": "web82", "port": 82, "scheduler": "sh", "flags": "sh-port,sh-fallback", "real_servers": shared[1:] + shared[:1]},
+                     {"name": "web83", "vip": "2001:db8::100", "real_servers": [{"host": "2001:DB8::22", "weight": 2}]})
+    table = lvs_ipvs_config(model, hostvars, ["director"])
+    assert table == [lvs_ipvs_config([service], hostvars, ["director"])[0] for service in model]
+    assert [[server["address"] for server in entry["real_servers"]] for entry in table] == [
+        ["192.0.2.22", "192.0.2.23"], ["192.0.2.22", "192.0.2.23", "192.0.2.21"], ["192.0.2.23", "192.0.2.22"], ["2001:db8::22"]]
+    assert table[1]["persistence_netmask"] == "255.255.255.0" and table[2]["scheduler_flags"] == ["sh-fallback", "sh-port"]
+
+
+@pytest.mark.parametrize("model", [services(), services({"port": "http"})])
+def test_the_filters_leave_the_garbage_collector_as_they_found_it(hostvars, model):
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            try:
+                lvs_ipvs_config(model, hostvars, ["director"])
+            except AnsibleFilterError:
+                pass
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
 
 
 def test_ipvs_config_picks_the_default_address_off_segment(hostvars):
