@@ -73,8 +73,12 @@ cp lab/topologies/single.yml "$project/my-topology.yml"
 (cd "$project"
  "$lab_venv/bin/lvs-lab" --help > /dev/null
  "$lab_venv/bin/lvs-lab" validate dr > /dev/null
- "$lab_venv/bin/lvs-lab" validate my-topology.yml | grep -q '^topology my-topology (.*/my-topology.yml): valid'
- "$lab_venv/bin/lvs-lab" status | grep -qx 'no lab instance is up'
+ # Each command's whole output is taken before it is searched: grep -q stops reading at the
+ # first match, and the command then fails writing the rest into a closed pipe.
+ validated=$("$lab_venv/bin/lvs-lab" validate my-topology.yml)
+ grep -q '^topology my-topology (.*/my-topology.yml): valid' <<<"$validated"
+ status=$("$lab_venv/bin/lvs-lab" status)
+ grep -qx 'no lab instance is up' <<<"$status"
  "$lab_venv/bin/lvs-lab" template molecule/lab > /dev/null)
 test "$("$lab_venv/bin/python" -c 'from lvs_lab import paths; print(paths.STATE_ROOT)')" = "$PWD/.lab" \
   || { echo "packaging: outside a checkout the installed lab must keep its state in ./.lab" >&2; exit 1; }
