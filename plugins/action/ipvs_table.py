@@ -179,11 +179,13 @@ class ActionModule(ActionBase):
         index and _delta saying what they were checked against; None when the index does not
         apply (the module then gets the whole config and decides by itself)."""
         args = self._task.args
-        if args.get("state", "merged") not in DELTA_STATES:
+        # A digest means the record is of this very config and did not answer: the table was
+        # changed by hand, and only the whole config can put it right.
+        if args.get("state", "merged") not in DELTA_STATES or checked.digest is not None:
             return None
-        # Without a digest, the index is taken for the table the record names, which the module
-        # checks against the live table under the lock.
-        table = checked.digest if checked.digest is not None else recorded_table(checked.record)
+        # The index is taken for the table the record names, which the module checks against the
+        # live table under the lock.
+        table = recorded_table(checked.record)
         index = index_named(checked.record, checked.index, checked.planning, table)
         try:
             config = config_items(checked.config) if index is not None else None
